@@ -1,0 +1,1 @@
+"""Grove's core: configuration, accounts, spaces, permissions and the storage tree."""

@@ -1,0 +1,58 @@
+"""The one permission decision point: what may this principal do here?
+
+Every DAV method, API view and search result asks :func:`permissions`.
+``oc:permissions`` letters are rendered from the same set.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from app.auth.principal import Principal
+from app.models import Space
+
+
+class Perm(enum.Flag):
+    NONE = 0
+    READ = enum.auto()
+    WRITE = enum.auto()  # change file content
+    CREATE = enum.auto()  # add members to a folder
+    DELETE = enum.auto()
+    RENAME = enum.auto()
+    SHARE = enum.auto()
+
+    @classmethod
+    def owner(cls) -> Perm:
+        return cls.READ | cls.WRITE | cls.CREATE | cls.DELETE | cls.RENAME | cls.SHARE
+
+
+def permissions(principal: Principal | None, space: Space, path: list[str]) -> Perm:
+    """The permission set of ``principal`` on ``path`` in ``space``.
+
+    Until sharing exists, a user holds every permission on their personal
+    space and none anywhere else.
+    """
+    if principal is None:
+        return Perm.NONE
+    if space.kind == "personal" and space.owner_id == principal.user_id:
+        perms = Perm.owner()
+        if not path:
+            perms &= ~(Perm.DELETE | Perm.RENAME)
+        return perms
+    return Perm.NONE
+
+
+def oc_letters(perms: Perm, *, is_dir: bool) -> str:
+    """Render ``oc:permissions`` in OpenCloud's letter order."""
+    letters = ""
+    if Perm.SHARE in perms:
+        letters += "R"
+    if Perm.DELETE in perms:
+        letters += "D"
+    if Perm.RENAME in perms:
+        letters += "NV"
+    if Perm.WRITE in perms and not is_dir:
+        letters += "W"
+    if Perm.CREATE in perms and is_dir:
+        letters += "CK"
+    return letters

@@ -1,0 +1,82 @@
+"""HTTP Basic credentials, verified once and then remembered briefly.
+
+WebDAV clients send the password with every request and argon2 costs ~0.1 s,
+so a verified credential is cached under a keyed hash; the user's credential
+generation is read from the database on every request, so a password change
+takes effect at once on every worker.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+import threading
+import time
+
+from app.auth.passwords import verify_password
+from app.auth.principal import Principal
+from app.models import User
+
+logger = logging.getLogger(__name__)
+
+
+class CredentialCache:
+    def __init__(self, ttl_seconds: float) -> None:
+        self._key = secrets.token_bytes(32)
+        self._ttl = ttl_seconds
+        self._entries: dict[bytes, tuple[str, int, float]] = {}
+        self._guard = threading.Lock()
+
+    def _digest(self, name: str, password: str) -> bytes:
+        message = name.encode() + b"\0" + password.encode()
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def get(self, name: str, password: str) -> tuple[str, int] | None:
+        key = self._digest(name, password)
+        with self._guard:
+            entry = self._entries.get(key)
+        if entry is None or entry[2] < time.monotonic():
+            return None
+        return entry[0], entry[1]
+
+    def put(self, name: str, password: str, user_id: str, generation: int) -> None:
+        if self._ttl <= 0:
+            return
+        key = self._digest(name, password)
+        with self._guard:
+            if len(self._entries) > 10000:
+                self._entries.clear()
+            self._entries[key] = (user_id, generation, time.monotonic() + self._ttl)
+
+
+def parse_basic(header: str) -> tuple[str, str] | None:
+    """Split an ``Authorization: Basic`` value into (user, password)."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    name, sep, password = decoded.partition(":")
+    return (name, password) if sep else None
+
+
+def authenticate_password(
+    cache: CredentialCache, name: str, password: str
+) -> Principal | None:
+    """The principal for a name and password, or None."""
+    user = User.get_or_none(User.name == name)
+    if user is None:
+        return None
+    cached = cache.get(name, password)
+    if cached and cached == (user.id, user.credential_generation):
+        return Principal(user.id, user.name, user.is_admin)
+    if not verify_password(user.password_hash, password):
+        return None
+    cache.put(name, password, user.id, user.credential_generation)
+    logger.info("sign-in of %r with password", name)
+    return Principal(user.id, user.name, user.is_admin)

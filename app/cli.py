@@ -1,0 +1,131 @@
+"""The ``grove`` command: serve, migrate and manage users."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app import migrate as schema
+from app import users
+from app.config import ConfigError, Settings, load_settings
+from app.errors import GroveError
+from app.instance import Grove
+
+
+def _common(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--config", "config_file", type=click.Path(path_type=Path), help="TOML config file."
+    )(command)
+    return click.option(
+        "--data", type=click.Path(path_type=Path), envvar="GROVE_DATA", help="Data folder."
+    )(command)
+
+
+def _settings(data: Path | None, config_file: Path | None, **extra: Any) -> Settings:
+    try:
+        return load_settings(config_file, overrides={"data": data, **extra})
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _grove(data: Path | None, config_file: Path | None) -> Grove:
+    grove = Grove(_settings(data, config_file))
+    grove.prepare()
+    return grove
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@click.group()
+def main() -> None:
+    """Grove: a self-hosted file cloud on one POSIX tree."""
+
+
+@main.command()
+@click.option("--bind", help="HOST:PORT to listen on (default 127.0.0.1:8080).")
+@_common
+def serve(bind: str | None, data: Path | None, config_file: Path | None) -> None:
+    """Serve WebDAV and the API with the built-in server."""
+    from app.server import run
+
+    run(_settings(data, config_file, bind=bind))
+
+
+@main.command()
+@_common
+def migrate(data: Path | None, config_file: Path | None) -> None:
+    """Upgrade the database schema to this version of Grove."""
+    grove = Grove(_settings(data, config_file))
+    old, new = schema.migrate()
+    grove.database.close()
+    click.echo(f"schema version {old} -> {new}" if old != new else f"schema version {new}")
+
+
+@main.group()
+def user() -> None:
+    """Manage user accounts."""
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except GroveError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="Give the account admin rights.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@_common
+def user_add(name: str, admin: bool, password_stdin: bool, data: Path | None,
+             config_file: Path | None) -> None:
+    """Create an account and its personal space."""
+    grove = _grove(data, config_file)
+    password = _password(password_stdin)
+    _run(lambda: users.add(grove.storage_dir, name, password, admin=admin, actor="cli"))
+    click.echo(f"created user {name!r}")
+
+
+@user.command("list")
+@_common
+def user_list(data: Path | None, config_file: Path | None) -> None:
+    """List accounts."""
+    _grove(data, config_file)
+    for account in users.listing():
+        click.echo(f"{account.name}\t{account.id}\t{'admin' if account.is_admin else ''}")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@_common
+def user_passwd(name: str, password_stdin: bool, data: Path | None,
+                config_file: Path | None) -> None:
+    """Set an account's password (signs it out everywhere)."""
+    _grove(data, config_file)
+    password = _password(password_stdin)
+    _run(lambda: users.set_password(name, password, actor="cli"))
+    click.echo(f"password of {name!r} changed")
+
+
+@user.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_common
+def user_delete(name: str, yes: bool, data: Path | None, config_file: Path | None) -> None:
+    """Delete an account; its files are kept under .grove/trash/users/."""
+    grove = _grove(data, config_file)
+    if not yes and sys.stdin.isatty():
+        click.confirm(f"Delete user {name!r}?", abort=True)
+    kept = _run(lambda: users.delete(grove.storage_dir, grove.settings.state_dir, name,
+                                     actor="cli"))
+    click.echo(f"deleted user {name!r}" + (f"; files kept in {kept}" if kept else ""))

@@ -1,0 +1,112 @@
+"""The front door: who is calling, then which half (WebDAV or Flask) answers.
+
+Every request passes here once: it is authenticated, logged as one access
+line, and routed by path prefix.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from app.auth.basic import parse_basic
+from app.instance import Grove
+
+logger = logging.getLogger("grove.access")
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+DAV_PREFIXES = ("/remote.php/dav/", "/remote.php/webdav", "/webdav", "/dav/")
+CHALLENGE = ("WWW-Authenticate", 'Basic realm="Grove", charset="UTF-8"')
+
+
+class _Logged:
+    """Passes the body through and writes the access line when it is closed."""
+
+    def __init__(self, body: Iterable[bytes], on_close: Callable[[int], None]) -> None:
+        self._body = body
+        self._on_close = on_close
+        self._sent = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._body:
+            self._sent += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._on_close(self._sent)
+
+
+def _plain(start_response: Callable[..., Any], status: str, text: str,
+           extra: list[tuple[str, str]] | None = None) -> list[bytes]:
+    body = (text + "\n").encode()
+    headers = [("Content-Type", "text/plain; charset=utf-8"),
+               ("Content-Length", str(len(body)))]
+    start_response(status, headers + (extra or []))
+    return [body]
+
+
+class Dispatcher:
+    def __init__(self, grove: Grove, dav_app: WSGIApp, web_app: WSGIApp) -> None:
+        self.grove = grove
+        self.dav_app = dav_app
+        self.web_app = web_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.monotonic()
+        status_seen = ["-"]
+        path = environ.get("PATH_INFO", "")
+
+        def recording_start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            status_seen[0] = status.split(" ", 1)[0]
+            return start_response(status, headers, exc_info)
+
+        def log_line(sent: int) -> None:
+            principal = environ.get("grove.principal")
+            logger.info(
+                "%s %s %r %s %d %.1fms %s",
+                environ.get("REMOTE_ADDR", "-"),
+                environ.get("REQUEST_METHOD"),
+                path,
+                status_seen[0],
+                sent,
+                (time.monotonic() - started) * 1000,
+                principal.name if principal else "-",
+            )
+
+        body = self._route(environ, recording_start_response)
+        return _Logged(body, log_line)
+
+    def _route(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if environ["REQUEST_METHOD"] == "OPTIONS" and path in ("", "/", "*"):
+            # Windows' mini-redirector probes the server root without credentials.
+            return _plain(start_response, "200 OK", "", [
+                ("DAV", "1, 2"), ("MS-Author-Via", "DAV"),
+                ("Allow", "OPTIONS, GET, HEAD, PROPFIND"),
+            ])
+        authorization = environ.get("HTTP_AUTHORIZATION", "")
+        if authorization:
+            credentials = parse_basic(authorization)
+            principal = None
+            if credentials:
+                principal = self.grove.sign_in_basic(
+                    *credentials, address=environ.get("REMOTE_ADDR", "")
+                )
+            if principal is None:
+                return _plain(start_response, "401 Unauthorized", "invalid credentials", [CHALLENGE])
+            environ["grove.principal"] = principal
+            environ["wsgidav.auth.user_name"] = principal.name
+        if path.startswith(DAV_PREFIXES) or path in ("/remote.php/webdav", "/webdav"):
+            if "grove.principal" not in environ and environ["REQUEST_METHOD"] != "OPTIONS":
+                return _plain(start_response, "401 Unauthorized", "sign in required", [CHALLENGE])
+            environ.setdefault("wsgidav.auth.user_name", "")
+            return self.dav_app(environ, start_response)
+        return self.web_app(environ, start_response)

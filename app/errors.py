@@ -1,0 +1,43 @@
+"""The core's exceptions: free of HTTP, each edge maps them to its own answers."""
+
+from __future__ import annotations
+
+
+class GroveError(Exception):
+    """Base of all domain errors."""
+
+
+class BadRequest(GroveError):
+    """The input is malformed or unsafe (a name, a path, a header value)."""
+
+
+class Unauthorized(GroveError):
+    """No valid credentials."""
+
+
+class Forbidden(GroveError):
+    """The principal may not do this."""
+
+
+class NotFound(GroveError):
+    """No such user, space or item (or the principal may not know of it)."""
+
+
+class Conflict(GroveError):
+    """The request conflicts with the current state (missing parent, exists)."""
+
+
+class PreconditionFailed(GroveError):
+    """An If-Match / If-None-Match style precondition does not hold."""
+
+
+class Locked(GroveError):
+    """The item is locked by someone else."""
+
+
+class InsufficientStorage(GroveError):
+    """The disk (or later a quota) has no room for the content."""
+
+
+class ChecksumMismatch(BadRequest):
+    """The content does not match the checksum the client sent."""

@@ -1,0 +1,117 @@
+"""Database tables, portable between SQLite and PostgreSQL.
+
+The file tree is stored as parent id + name: a folder move touches one row.
+"""
+
+from __future__ import annotations
+
+import time
+
+import peewee
+
+from app.db import database
+
+
+def now() -> float:
+    return time.time()
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Meta(BaseModel):
+    """Instance-wide facts: schema version, storage id."""
+
+    key = peewee.CharField(primary_key=True, max_length=64)
+    value = peewee.TextField()
+
+
+class User(BaseModel):
+    id = peewee.CharField(primary_key=True, max_length=36)
+    name = peewee.CharField(unique=True, max_length=255)
+    display_name = peewee.CharField(max_length=255)
+    password_hash = peewee.TextField()
+    is_admin = peewee.BooleanField(default=False)
+    # Raised on every password change: cached credentials of an older
+    # generation are refused, on every worker.
+    credential_generation = peewee.IntegerField(default=0)
+    created = peewee.FloatField(default=now)
+
+
+class Space(BaseModel):
+    id = peewee.CharField(primary_key=True, max_length=36)
+    kind = peewee.CharField(max_length=16)  # personal | project
+    owner = peewee.ForeignKeyField(User, null=True, on_delete="CASCADE")
+    name = peewee.CharField(max_length=255)
+    # Relative to <data>/storage, fixed at creation: renames change `name` only.
+    folder = peewee.CharField(unique=True, max_length=600)
+    created = peewee.FloatField(default=now)
+
+
+class Node(BaseModel):
+    """A file or folder Grove has seen; its id also lives in ``user.grove.id``."""
+
+    id = peewee.CharField(primary_key=True, max_length=36)
+    space = peewee.ForeignKeyField(Space, on_delete="CASCADE")
+    parent_id = peewee.CharField(max_length=36, null=True)
+    name = peewee.TextField()
+    is_dir = peewee.BooleanField()
+    inode = peewee.BigIntegerField(default=0)
+    size = peewee.BigIntegerField(default=0)
+    mtime_ns = peewee.BigIntegerField(default=0)
+    # SHA1 of the content, valid only while `checksum_stamp` matches the file.
+    sha1 = peewee.CharField(max_length=40, null=True)
+    checksum_stamp = peewee.CharField(max_length=80, null=True)
+    # Folders: raised by every change below, up to the space root.
+    tree_mtime_ns = peewee.BigIntegerField(default=0)
+    tree_size = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("parent_id", "name"), False),)
+
+
+class DeadProperty(BaseModel):
+    """Dead properties too large for extended attributes, keyed by node id."""
+
+    node_id = peewee.CharField(max_length=36, index=True)
+    name = peewee.TextField()
+    value = peewee.TextField()
+
+    class Meta:
+        primary_key = peewee.CompositeKey("node_id", "name")
+
+
+class Lock(BaseModel):
+    token = peewee.CharField(primary_key=True, max_length=100)
+    root = peewee.TextField(index=True)  # canonical /<space-id>/<path>
+    scope = peewee.CharField(max_length=16)
+    depth = peewee.CharField(max_length=16)
+    type = peewee.CharField(max_length=16, default="write")
+    owner = peewee.TextField(default="")
+    principal = peewee.CharField(max_length=255)
+    timeout = peewee.FloatField()
+    expire = peewee.FloatField(index=True)
+
+
+class AuditEvent(BaseModel):
+    time = peewee.FloatField(default=now, index=True)
+    actor = peewee.CharField(max_length=255, default="")
+    address = peewee.CharField(max_length=64, default="")
+    action = peewee.CharField(max_length=64, index=True)
+    target = peewee.TextField(default="")
+    outcome = peewee.CharField(max_length=32, default="ok")
+    detail = peewee.TextField(default="")
+
+
+TABLES: tuple[type[BaseModel], ...] = (
+    Meta,
+    User,
+    Space,
+    Node,
+    DeadProperty,
+    Lock,
+    AuditEvent,
+)

@@ -1,0 +1,1 @@
+"""The storage tree: safe paths, stable ids, bookkeeping and atomic writes."""

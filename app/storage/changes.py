@@ -1,0 +1,123 @@
+"""Changes to the tree made through Grove: folders, deletes, moves and copies.
+
+Each keeps the node table and the folder ETags up to the space root in step.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from pathlib import Path
+
+from app import db
+from app.errors import Conflict, InsufficientStorage
+from app.models import Node
+from app.storage import ids
+from app.storage.tree import Item
+
+
+def _storage_error(error: OSError, what: str) -> Exception:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return InsufficientStorage(f"no space left to {what}")
+    if error.errno == errno.EEXIST:
+        return Conflict(f"cannot {what}: the target exists")
+    return error
+
+
+def make_folder(parent: Item, name: str) -> Item:
+    path = parent.path / name
+    try:
+        os.mkdir(path)
+    except OSError as error:
+        raise _storage_error(error, f"create folder {name!r}") from error
+    item = parent.tree.item(parent.parts + [name])
+    assert item is not None
+    parent.tree.touch(parent.lineage)
+    return item
+
+
+def delete(item: Item) -> None:
+    """Remove a file or a whole folder from disk and from the node table."""
+    if item.is_dir:
+        shutil.rmtree(item.path)
+        _forget_subtree(item.id)
+    else:
+        item.path.unlink()
+        with db.write():
+            Node.delete().where(Node.id == item.id).execute()
+    item.tree.touch(item.ancestor_ids, -item.size)
+
+
+def _forget_subtree(folder_id: str) -> None:
+    pending = [folder_id]
+    with db.write():
+        while pending:
+            batch, pending = pending[:500], pending[500:]
+            children = Node.select(Node.id).where(
+                Node.parent_id.in_(batch) & (Node.is_dir == True)  # noqa: E712
+            )
+            pending.extend(row.id for row in children)
+            Node.delete().where(Node.parent_id.in_(batch) | Node.id.in_(batch)).execute()
+
+
+def move(item: Item, folder: Item, name: str) -> Item:
+    """Rename ``item`` to ``folder/name``: one rename, one row, whatever its size."""
+    target = folder.path / name
+    try:
+        os.rename(item.path, target)
+    except OSError as error:
+        raise _storage_error(error, f"move to {name!r}") from error
+    with db.write():
+        Node.update(parent_id=folder.id, name=name, space=folder.tree.space.id).where(
+            Node.id == item.id
+        ).execute()
+    item.tree.touch(item.ancestor_ids, -item.size)
+    folder.tree.touch(folder.lineage, item.size)
+    moved = folder.tree.item(folder.parts + [name])
+    assert moved is not None
+    return moved
+
+
+def copy_file(item: Item, folder: Item, name: str, staging: Path) -> Item:
+    """Copy one file's content and dead properties; the copy gets a new id."""
+    temp = staging / f"copy-{ids.new_id()}.put"
+    try:
+        shutil.copyfile(item.path, temp)
+        shutil.copystat(item.path, temp)
+        ids.copy_attrs(ids.grove_attrs(item.path), temp, with_id=False)
+        node_id = ids.new_id()
+        ids.write_id(temp, node_id)
+        os.rename(temp, folder.path / name)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise _storage_error(error, f"copy to {name!r}") from error
+    copied = folder.tree.item(folder.parts + [name])
+    assert copied is not None
+    if item.sha1:
+        with db.write():
+            Node.update(
+                sha1=item.sha1, checksum_stamp=ids.content_stamp(copied.st)
+            ).where(Node.id == copied.id).execute()
+    folder.tree.touch(folder.lineage, copied.size)
+    return copied
+
+
+def copy_folder_shell(item: Item, folder: Item, name: str) -> Item:
+    """Create the folder of a folder copy, with the source's dead properties."""
+    copied = make_folder(folder, name)
+    ids.copy_attrs(ids.grove_attrs(item.path), copied.path, with_id=False)
+    return copied
+
+
+def set_mtime(item: Item, mtime: float) -> None:
+    """Set a file's mtime; the content is unchanged, so its checksum stays valid."""
+    os.utime(item.path, (mtime, mtime))
+    still_valid = item.sha1 is not None
+    item.st = os.stat(item.path)
+    with db.write():
+        Node.update(
+            mtime_ns=item.st.st_mtime_ns,
+            checksum_stamp=ids.content_stamp(item.st) if still_valid else None,
+        ).where(Node.id == item.id).execute()
+    item.tree.touch(item.ancestor_ids)

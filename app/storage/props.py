@@ -1,0 +1,52 @@
+"""Dead properties (PROPPATCH), keyed by node id and kept with the file.
+
+They live in one extended attribute so they travel with the file through
+renames; a set too large for an extended attribute moves to the database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from app import db
+from app.models import DeadProperty
+
+PROPS_ATTR = "user.grove.props"
+# ext4 refuses values near 4 KiB with ENOSPC, which is not a full disk.
+XATTR_LIMIT = 3000
+
+
+def load(path: Path, node_id: str) -> dict[str, str]:
+    try:
+        return dict(json.loads(os.getxattr(path, PROPS_ATTR)))
+    except OSError:
+        pass
+    except ValueError:
+        return {}
+    rows = DeadProperty.select().where(DeadProperty.node_id == node_id)
+    return {row.name: row.value for row in rows}
+
+
+def save(path: Path, node_id: str, props: dict[str, str]) -> None:
+    encoded = json.dumps(props, ensure_ascii=False).encode()
+    with db.write():
+        DeadProperty.delete().where(DeadProperty.node_id == node_id).execute()
+        if len(encoded) <= XATTR_LIMIT:
+            if props:
+                os.setxattr(path, PROPS_ATTR, encoded)
+            else:
+                _remove_attr(path)
+            return
+        _remove_attr(path)
+        DeadProperty.insert_many(
+            [{"node_id": node_id, "name": k, "value": v} for k, v in props.items()]
+        ).execute()
+
+
+def _remove_attr(path: Path) -> None:
+    try:
+        os.removexattr(path, PROPS_ATTR)
+    except OSError:
+        pass

@@ -1,0 +1,202 @@
+"""One space's folder tree as Grove sees it: items with ids, ETags and sizes.
+
+The disk is the truth; the ``node`` table remembers ids, checksums and the
+tree mtime and size of folders. Listings come from one directory scan plus one
+query for the folder's children; entries the database does not know yet get
+their id on first sight.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import stat
+import time
+from pathlib import Path
+
+from app import db
+from app.models import Node, Space
+from app.storage import ids
+from app.storage.paths import contained, resolve
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Item:
+    """A file or folder that exists on disk, with its node row."""
+
+    tree: SpaceTree
+    parts: list[str]
+    path: Path
+    row: Node
+    st: os.stat_result
+    ancestor_ids: list[str]
+
+    @property
+    def id(self) -> str:
+        return str(self.row.id)
+
+    @property
+    def is_dir(self) -> bool:
+        return stat.S_ISDIR(self.st.st_mode)
+
+    @property
+    def name(self) -> str:
+        return self.parts[-1] if self.parts else ""
+
+    @property
+    def size(self) -> int:
+        return int(self.row.tree_size) if self.is_dir else self.st.st_size
+
+    @property
+    def etag(self) -> str:
+        if self.is_dir:
+            return ids.folder_etag(self.id, self.row.tree_mtime_ns, self.st)
+        return ids.file_etag(self.id, self.st)
+
+    @property
+    def sha1(self) -> str | None:
+        """The SHA1 of the content, only while it is known to be current."""
+        if self.is_dir or self.row.checksum_stamp != ids.content_stamp(self.st):
+            return None
+        return str(self.row.sha1)
+
+    @property
+    def lineage(self) -> list[str]:
+        """Ids of the folders whose tree mtime a change here raises."""
+        return self.ancestor_ids + ([self.id] if self.is_dir else [])
+
+
+class SpaceTree:
+    """Bookkeeping for one space rooted at ``root``."""
+
+    def __init__(self, space: Space, root: Path) -> None:
+        self.space = space
+        self.root = root
+
+    def item(self, parts: list[str]) -> Item | None:
+        path, exists = resolve(self.root, parts)
+        if not exists:
+            return None
+        actual = list(path.relative_to(self.root).parts) if parts else []
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        ancestors: list[str] = []
+        parent_id: str | None = None
+        for depth in range(len(actual)):
+            node_id = self._folder_id(actual[:depth], parent_id)
+            ancestors.append(node_id)
+            parent_id = node_id
+        row = self._adopt(path, st, parent_id, actual[-1] if actual else "")
+        return Item(self, actual, path, row, st, ancestors)
+
+    def children(self, folder: Item) -> list[Item]:
+        """The members of ``folder``, registering new ones and forgetting gone ones."""
+        known = {row.name: row for row in Node.select().where(Node.parent_id == folder.id)}
+        lineage = folder.ancestor_ids + [folder.id]
+        out: list[Item] = []
+        delta = 0
+        changed: list[Node] = []
+        with os.scandir(folder.path) as entries:
+            for entry in entries:
+                st = self._entry_stat(entry)
+                if st is None:
+                    continue
+                row = known.pop(entry.name, None)
+                if row is not None and row.inode == st.st_ino:
+                    if not stat.S_ISDIR(st.st_mode) and (
+                        row.size != st.st_size or row.mtime_ns != st.st_mtime_ns
+                    ):
+                        delta += st.st_size - row.size
+                        row.size, row.mtime_ns = st.st_size, st.st_mtime_ns
+                        changed.append(row)
+                else:
+                    row = self._adopt(Path(entry.path), st, folder.id, entry.name)
+                    if not stat.S_ISDIR(st.st_mode):
+                        delta += st.st_size
+                out.append(Item(self, folder.parts + [entry.name], Path(entry.path), row, st, lineage))
+        gone = list(known.values())
+        if changed or gone:
+            with db.write():
+                for row in changed:
+                    row.save()
+                if gone:
+                    Node.delete().where(Node.id.in_([row.id for row in gone])).execute()
+        delta -= sum(row.size if not row.is_dir else row.tree_size for row in gone)
+        if delta or gone or changed:
+            self.touch(lineage, delta)
+            folder.row = Node.get_by_id(folder.id)
+        return out
+
+    def touch(self, lineage: list[str], size_delta: int = 0) -> None:
+        """Raise the tree mtime (and add to the size) of every folder in ``lineage``."""
+        if not lineage:
+            return
+        with db.write():
+            Node.update(
+                tree_mtime_ns=time.time_ns(), tree_size=Node.tree_size + size_delta
+            ).where(Node.id.in_(lineage)).execute()
+
+    def _entry_stat(self, entry: os.DirEntry[str]) -> os.stat_result | None:
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISLNK(st.st_mode):
+                if not contained(self.root, Path(entry.path)):
+                    return None
+                st = os.stat(entry.path)
+        except OSError:
+            return None
+        if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
+            return None
+        return st
+
+    def _folder_id(self, parts: list[str], parent_id: str | None) -> str:
+        if not parts:
+            return str(self.space.id)
+        path = self.root.joinpath(*parts)
+        node_id = ids.read_id(path)
+        if node_id is None:
+            node_id = self._adopt(path, os.stat(path), parent_id, parts[-1]).id
+        return node_id
+
+    def _adopt(self, path: Path, st: os.stat_result, parent_id: str | None, name: str) -> Node:
+        """The node row for a file on disk, giving it an id on first sight."""
+        if parent_id is None:
+            node_id: str | None = str(self.space.id)
+        else:
+            node_id = ids.read_id(path)
+        row = Node.get_or_none(Node.id == node_id) if node_id else None
+        if row is not None and (row.parent_id, row.name) != (parent_id, name):
+            if row.inode != st.st_ino:
+                # A copy that carried the original's id (cp -a, rsync -X).
+                row, node_id = None, None
+            else:
+                row.parent_id, row.name = parent_id, name
+                with db.write():
+                    row.save()
+        if row is not None:
+            return row
+        if node_id is None:
+            node_id = ids.new_id()
+            try:
+                ids.write_id(path, node_id)
+            except OSError as error:
+                logger.warning("cannot store id of %r: %s", str(path), error)
+        row = Node(
+            id=node_id,
+            space=self.space.id,
+            parent_id=parent_id,
+            name=name,
+            is_dir=stat.S_ISDIR(st.st_mode),
+            inode=st.st_ino,
+            size=0 if stat.S_ISDIR(st.st_mode) else st.st_size,
+            mtime_ns=st.st_mtime_ns,
+            tree_mtime_ns=time.time_ns(),
+        )
+        with db.write():
+            Node.insert(**row.__data__).on_conflict_replace().execute()
+        return row

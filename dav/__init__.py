@@ -1,0 +1,1 @@
+"""The WebDAV edge: WsgiDAV providers, resources and request handling for Grove."""

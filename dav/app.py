@@ -1,0 +1,43 @@
+"""Build the WsgiDAV application that serves every WebDAV URL layout."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from wsgidav.error_printer import ErrorPrinter
+from wsgidav.wsgidav_app import WsgiDAVApp
+
+from app.instance import Grove
+from dav.locks import DatabaseLockStorage
+from dav.provider import GroveProvider
+from dav.resolver import GroveRequestResolver
+
+# Share path -> layout; hrefs echo the prefix the client used.
+LAYOUTS = {
+    "/remote.php/dav/files": "files",
+    "/remote.php/webdav": "home",
+    "/webdav": "home",
+    "/dav/files": "files",
+    "/dav/spaces": "spaces",
+}
+
+
+def create_dav_app(grove: Grove) -> Any:
+    config = {
+        "provider_mapping": {
+            share: GroveProvider(grove, layout) for share, layout in LAYOUTS.items()
+        },
+        "lock_storage": DatabaseLockStorage(grove.settings.lock_timeout_max),
+        "property_manager": None,
+        "middleware_stack": [ErrorPrinter, GroveRequestResolver],
+        "http_authenticator": {"domain_controller": None},
+        "add_header_MS_Author_Via": True,
+        "dir_browser": {"enable": False},
+        "verbose": 1,
+        "logging": {"enable": False},
+        "suppress_version_info": True,
+    }
+    app = WsgiDAVApp(config)
+    logging.getLogger("wsgidav").setLevel(logging.WARNING)
+    return app

@@ -1,0 +1,58 @@
+"""Live properties beyond RFC 4918 that sync clients read (``oc:`` and friends)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lxml import etree
+
+from app import acl, spaces
+from app.storage.tree import Item
+
+OC = "{http://owncloud.org/ns}"
+MS = "{urn:schemas-microsoft-com:}"
+
+# Properties a client may set that change the file itself, not a dead property.
+WIN32_MTIME = f"{MS}Win32LastModifiedTime"
+
+
+def _checksums(item: Item, _: acl.Perm) -> Any:
+    if item.is_dir or item.sha1 is None:
+        raise LookupError
+    element = etree.Element(f"{OC}checksums")
+    etree.SubElement(element, f"{OC}checksum").text = f"SHA1:{item.sha1}"
+    return element
+
+
+def _permissions(item: Item, perms: acl.Perm) -> Any:
+    return acl.oc_letters(perms, is_dir=item.is_dir)
+
+
+LIVE: dict[str, Callable[[Item, acl.Perm], Any]] = {
+    f"{OC}id": lambda item, _: spaces.resource_id(item.tree.space, item.id),
+    f"{OC}fileid": lambda item, _: spaces.resource_id(item.tree.space, item.id),
+    f"{OC}spaceid": lambda item, _: spaces.drive_id(item.tree.space),
+    f"{OC}file-parent": lambda item, _: spaces.resource_id(
+        item.tree.space, item.ancestor_ids[-1]
+    )
+    if item.ancestor_ids
+    else _missing(),
+    f"{OC}name": lambda item, _: item.name or item.tree.space.name,
+    f"{OC}permissions": _permissions,
+    f"{OC}size": lambda item, _: str(item.size),
+    f"{OC}checksums": _checksums,
+    f"{OC}owner-id": lambda item, _: item.tree.space.owner.name,
+    f"{OC}owner-display-name": lambda item, _: item.tree.space.owner.display_name,
+    f"{OC}favorite": lambda item, _: "0",
+    f"{OC}share-types": lambda item, _: etree.Element(f"{OC}share-types"),
+}
+
+
+def _missing() -> Any:
+    raise LookupError
+
+
+def live_value(name: str, item: Item, perms: acl.Perm) -> Any:
+    """The value of a Grove live property; LookupError when it has none here."""
+    return LIVE[name](item, perms)

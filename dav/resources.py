@@ -1,0 +1,270 @@
+"""WsgiDAV resources for Grove items: they parse, ask the core, and answer."""
+
+from __future__ import annotations
+
+import calendar
+import mimetypes
+import shutil
+from email.utils import parsedate_tz
+from typing import Any
+
+from lxml import etree
+from wsgidav import util
+from wsgidav.dav_error import (
+    HTTP_BAD_REQUEST,
+    HTTP_FORBIDDEN,
+    HTTP_LOCKED,
+    HTTP_NOT_FOUND,
+    DAVError,
+)
+from wsgidav.dav_provider import DAVCollection, DAVNonCollection
+
+from app import acl, audit
+from app.storage import changes, props
+from app.storage.names import check_new_name, xml_safe
+from app.storage.tree import Item
+from dav import properties
+from dav.errors import translated
+
+BLOCK_SIZE = 1024 * 1024
+
+
+class GroveResourceMixin:
+    """What files and folders share: identity, properties, moves and deletes."""
+
+    item: Item
+    perms: acl.Perm
+    provider: Any
+    environ: dict[str, Any]
+    path: str
+    is_collection: bool
+
+    def require(self, perm: acl.Perm) -> None:
+        if perm not in self.perms:
+            raise DAVError(HTTP_FORBIDDEN, f"not permitted here: {perm.name}")
+
+    def audit(self, action: str, target: str, outcome: str = "ok") -> None:
+        principal = self.environ.get("grove.principal")
+        audit.record(
+            action,
+            actor=principal.name if principal else "",
+            address=self.environ.get("REMOTE_ADDR", ""),
+            target=target,
+            outcome=outcome,
+        )
+
+    @property
+    def canonical(self) -> str:
+        return "/" + str(self.item.tree.space.id) + "/" + "/".join(self.item.parts)
+
+    # --- identity -------------------------------------------------------------
+
+    def get_ref_url(self) -> str:
+        # One key per item whatever URL layout the client used (locks).
+        return util.quote(self.canonical.rstrip("/") or "/")
+
+    def get_etag(self) -> str:
+        return self.item.etag
+
+    def support_etag(self) -> bool:
+        return True
+
+    def get_last_modified(self) -> float:
+        return self.item.st.st_mtime
+
+    def get_creation_date(self) -> float:
+        return self.item.st.st_ctime
+
+    def get_display_name(self) -> str | None:
+        name = self.item.name or str(self.item.tree.space.name)
+        return name if xml_safe(name) else None
+
+    # --- properties -----------------------------------------------------------
+
+    def _dead(self) -> dict[str, str]:
+        return props.load(self.item.path, self.item.id)
+
+    def get_property_names(self, *, is_allprop: bool) -> list[str]:
+        names: list[str] = super().get_property_names(is_allprop=is_allprop)  # type: ignore[misc]
+        return names + [name for name in self._dead() if name not in names]
+
+    def get_property_value(self, name: str) -> Any:
+        if name == "{DAV:}getetag":
+            return f'"{self.item.etag}"'
+        if name in properties.LIVE:
+            try:
+                return properties.live_value(name, self.item, self.perms)
+            except LookupError:
+                raise DAVError(HTTP_NOT_FOUND) from None
+        if name.startswith("{DAV:}"):
+            return super().get_property_value(name)  # type: ignore[misc]
+        value = self._dead().get(name)
+        if value is None:
+            raise DAVError(HTTP_NOT_FOUND)
+        return etree.fromstring(value.encode())
+
+    def set_property_value(self, name: str, value: Any, *, dry_run: bool = False) -> bool:
+        if name.startswith("{DAV:}") or name in properties.LIVE:
+            return super().set_property_value(name, value, dry_run=dry_run)  # type: ignore[misc]
+        self.require(acl.Perm.WRITE if not self.is_collection else acl.Perm.CREATE)
+        if name == properties.WIN32_MTIME and value is not None:
+            mtime = _http_date(value.text or "")
+            if dry_run:
+                return True
+            with translated():
+                changes.set_mtime(self.item, mtime)
+        if dry_run:
+            return True
+        stored = self._dead()
+        if value is None:
+            stored.pop(name, None)
+        else:
+            stored[name] = etree.tostring(value, encoding="unicode")
+        props.save(self.item.path, self.item.id, stored)
+        return True
+
+    def get_used_bytes(self) -> int | None:
+        return self.item.size if self.is_collection else None
+
+    def get_available_bytes(self) -> int | None:
+        if not self.is_collection:
+            return None
+        return shutil.disk_usage(self.item.path).free
+
+    # --- changes --------------------------------------------------------------
+
+    def support_recursive_delete(self) -> bool:
+        return True
+
+    def delete(self) -> None:
+        self.require(acl.Perm.DELETE)
+        with translated():
+            changes.delete(self.item)
+        self.audit("file.delete", self.canonical)
+        self.provider.lock_manager.remove_all_locks_from_url(
+            self.get_ref_url(), recursive=True
+        )
+
+    def handle_delete(self) -> bool | list[tuple[str, DAVError]]:
+        self.require(acl.Perm.DELETE)
+        locked = self._locked_members()
+        if locked:
+            # RFC 4918 9.6.1: the locked member and its ancestors stay.
+            return [(href, DAVError(HTTP_LOCKED)) for href in locked]
+        self.delete()
+        return True
+
+    def _locked_members(self) -> list[str]:
+        tokens = self.environ.get("wsgidav.ifLockTokenList", [])
+        principal = self.environ.get("wsgidav.user_name")
+        out = []
+        lock_list = self.provider.lock_manager.storage.get_lock_list(
+            self.get_ref_url(), include_root=False, include_children=True, token_only=False
+        )
+        for lock in lock_list:
+            if lock["token"] in tokens and lock["principal"] == principal:
+                continue
+            out.append(self.provider.href_for_ref_url(lock["root"], self))
+        return out
+
+    def support_recursive_move(self, dest_path: str) -> bool:
+        return True
+
+    def handle_move(self, dest_path: str) -> bool:
+        self.require(acl.Perm.RENAME)
+        folder, name, existing = self.provider.destination(dest_path, self.environ)
+        if existing is not None:
+            existing.require(acl.Perm.DELETE)
+            existing.delete()
+        else:
+            self.environ["grove.created"] = True
+        with translated():
+            moved = changes.move(self.item, folder.item, name)
+        self.provider.lock_manager.remove_all_locks_from_url(
+            self.get_ref_url(), recursive=True
+        )
+        self.audit("file.move", f"{self.canonical} -> /{moved.tree.space.id}/{'/'.join(moved.parts)}")
+        return True
+
+    def copy_move_single(self, dest_path: str, *, is_move: bool) -> None:
+        assert not is_move, "moves are handled by handle_move"
+        folder, name, existing = self.provider.destination(dest_path, self.environ)
+        if existing is not None and not (existing.is_collection and self.is_collection):
+            existing.require(acl.Perm.DELETE)
+            existing.delete()
+            existing = None
+        with translated():
+            if self.is_collection:
+                if existing is None:
+                    changes.copy_folder_shell(self.item, folder.item, name)
+            else:
+                staging = self.provider.grove.staging_dir
+                changes.copy_file(self.item, folder.item, name, staging)
+        self.audit("file.copy", f"{self.canonical} -> {dest_path}")
+
+
+def _http_date(text: str) -> float:
+    parsed = parsedate_tz(text)
+    if parsed is None:
+        raise DAVError(HTTP_BAD_REQUEST, f"not an HTTP date: {text!r}")
+    return float(calendar.timegm(parsed[:9]) - (parsed[9] or 0))
+
+
+class FileResource(GroveResourceMixin, DAVNonCollection):
+    def __init__(self, path: str, environ: dict[str, Any], item: Item, perms: acl.Perm) -> None:
+        super().__init__(path, environ)
+        self.item = item
+        self.perms = perms
+
+    def get_content_length(self) -> int:
+        return self.item.st.st_size
+
+    def get_content_type(self) -> str:
+        guessed = mimetypes.guess_type(self.item.name)[0]
+        return guessed or "application/octet-stream"
+
+    def support_ranges(self) -> bool:
+        return True
+
+    def get_content(self) -> Any:
+        return open(self.item.path, "rb", buffering=BLOCK_SIZE)  # noqa: SIM115
+
+    def begin_write(self, *, content_type: str | None = None) -> Any:
+        raise AssertionError("PUT is handled by GroveRequestServer.do_PUT")
+
+
+class FolderResource(GroveResourceMixin, DAVCollection):
+    def __init__(self, path: str, environ: dict[str, Any], item: Item, perms: acl.Perm) -> None:
+        super().__init__(path, environ)
+        self.item = item
+        self.perms = perms
+        self._members: list[GroveResourceMixin] | None = None
+
+    def get_member_names(self) -> list[str]:
+        return [member.item.name for member in self.get_member_list()]
+
+    def get_member_list(self) -> list[Any]:
+        if self._members is None:
+            with translated():
+                children = self.item.tree.children(self.item)
+            base = self.path.rstrip("/")
+            self._members = [
+                self.provider.resource_for(f"{base}/{child.name}", self.environ, child)
+                for child in children
+            ]
+        return self._members
+
+    def get_member(self, name: str) -> Any:
+        for member in self.get_member_list():
+            if member.item.name == name:
+                return member
+        return None
+
+    def create_empty_resource(self, name: str) -> Any:
+        raise AssertionError("PUT is handled by GroveRequestServer.do_PUT")
+
+    def create_collection(self, name: str) -> None:
+        self.require(acl.Perm.CREATE)
+        with translated():
+            folder = changes.make_folder(self.item, check_new_name(name))
+        self.audit("folder.create", f"/{folder.tree.space.id}/{'/'.join(folder.parts)}")

@@ -1,0 +1,242 @@
+"""Grove's WsgiDAV request server: the methods where the library's defaults fall short.
+
+- PUT streams into a staging file and commits by rename (the library would
+  create an empty file before the body arrives), verifying OC-Checksum and
+  honouring X-OC-Mtime and If-Match under the commit lock.
+- Request bodies that carry XML are size-limited and refused with 400 when
+  they declare a DOCTYPE, before any handler acts on them.
+- Depth: infinity PROPFIND is answered only for subtrees up to a limit.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from lxml import etree
+from wsgidav import util
+from wsgidav.dav_error import (
+    HTTP_BAD_REQUEST,
+    HTTP_CONFLICT,
+    HTTP_CREATED,
+    HTTP_FORBIDDEN,
+    HTTP_METHOD_NOT_ALLOWED,
+    HTTP_NO_CONTENT,
+    HTTP_NOT_IMPLEMENTED,
+    HTTP_PRECONDITION_FAILED,
+    HTTP_REQUEST_ENTITY_TOO_LARGE,
+    PRECONDITION_CODE_PropfindFiniteDepth,
+    DAVError,
+)
+from wsgidav.request_server import RequestServer
+
+from app import acl, audit
+from app.errors import PreconditionFailed
+from app.storage.names import check_new_name
+from app.storage.tree import Item
+from app.storage.upload import Upload
+from dav.errors import translated
+from dav.resources import FolderResource
+
+logger = logging.getLogger(__name__)
+
+XML_METHODS = {"PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "REPORT", "MKCOL", "SEARCH"}
+READ_BLOCK = 1024 * 1024
+_XML_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+)
+
+
+def _read_limited(environ: dict[str, Any], limit: int) -> bytes:
+    length = environ.get("CONTENT_LENGTH", "").strip()
+    stream = environ["wsgi.input"]
+    if length:
+        if not length.isdigit():
+            raise DAVError(HTTP_BAD_REQUEST, f"invalid Content-Length {length!r}")
+        if int(length) > limit:
+            raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE, f"XML body over {limit} bytes")
+        return bytes(stream.read(int(length)))
+    if "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return b""
+    body = stream.read(limit + 1)
+    if len(body) > limit:
+        raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE, f"XML body over {limit} bytes")
+    return bytes(body)
+
+
+def guard_xml_body(environ: dict[str, Any], limit: int) -> None:
+    """Read and vet an XML request body, then hand the library a fresh stream."""
+    body = _read_limited(environ, limit)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    if not body.strip():
+        return
+    try:
+        root = etree.fromstring(body, parser=_XML_PARSER)
+    except etree.XMLSyntaxError as error:
+        raise DAVError(HTTP_BAD_REQUEST, f"malformed XML body: {error}") from None
+    if root.getroottree().docinfo.doctype or b"<!DOCTYPE" in body.upper():
+        raise DAVError(HTTP_BAD_REQUEST, "XML bodies with a DOCTYPE are refused")
+
+
+def _etag_list(value: str) -> list[str]:
+    return [tag.strip().removeprefix("W/").strip('"') for tag in value.split(",")]
+
+
+def _mtime_header(environ: dict[str, Any]) -> float | None:
+    value = environ.get("HTTP_X_OC_MTIME")
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d{1,12}(\.\d{1,9})?", value.strip()):
+        raise DAVError(HTTP_BAD_REQUEST, f"invalid X-OC-Mtime {value!r}")
+    return float(value)
+
+
+def _precondition(environ: dict[str, Any]) -> Any:
+    """Check If-Match / If-None-Match against the item found at commit time."""
+    if_match = environ.get("HTTP_IF_MATCH")
+    if_none = environ.get("HTTP_IF_NONE_MATCH")
+
+    def check(existing: Item | None) -> None:
+        if if_match is not None:
+            tags = _etag_list(if_match)
+            if existing is None or ("*" not in tags and existing.etag not in tags):
+                raise PreconditionFailed("If-Match does not match the current content")
+        if if_none is not None and existing is not None:
+            tags = _etag_list(if_none)
+            if "*" in tags or existing.etag in tags:
+                raise PreconditionFailed("If-None-Match matches the current content")
+
+    return check
+
+
+class GroveRequestServer(RequestServer):
+    def __init__(self, provider: Any) -> None:
+        super().__init__(provider)
+        self.grove = provider.grove
+        settings = self.grove.settings
+        self.allow_propfind_infinite = settings.propfind_infinity != "off"
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] in XML_METHODS:
+            guard_xml_body(environ, self.grove.settings.max_xml_body_bytes)
+        return super().__call__(environ, start_response)
+
+    def _send_response(self, environ: Any, start_response: Any, root_res: Any,
+                       success_code: Any, error_list: Any) -> Any:
+        if environ.pop("grove.created", False) and success_code == HTTP_NO_CONTENT:
+            success_code = HTTP_CREATED
+        return super()._send_response(environ, start_response, root_res, success_code, error_list)
+
+    def do_PROPFIND(self, environ: dict[str, Any], start_response: Any) -> Any:
+        depth = environ.setdefault("HTTP_DEPTH", "infinity").lower()
+        if depth == "infinity" and self.allow_propfind_infinite:
+            res = self._davProvider.get_resource_inst(environ["PATH_INFO"], environ)
+            limit = self.grove.settings.propfind_infinity_limit
+            if isinstance(res, FolderResource) and _count_members(res.item.path, limit) > limit:
+                raise DAVError(
+                    HTTP_FORBIDDEN,
+                    f"more than {limit} members: use Depth 1",
+                    err_condition=PRECONDITION_CODE_PropfindFiniteDepth,
+                )
+        return super().do_PROPFIND(environ, start_response)
+
+    def do_PUT(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ["PATH_INFO"]
+        provider = self._davProvider
+        if "HTTP_CONTENT_ENCODING" in environ:
+            raise DAVError(HTTP_NOT_IMPLEMENTED, "Content-Encoding on PUT is not supported")
+        if "HTTP_CONTENT_RANGE" in environ:
+            raise DAVError(HTTP_BAD_REQUEST, "Content-Range is not allowed on PUT")
+        mtime = _mtime_header(environ)
+
+        res = provider.get_resource_inst(path, environ)
+        if res is not None and res.is_collection:
+            raise DAVError(HTTP_METHOD_NOT_ALLOWED, "cannot PUT to a folder")
+        parent = provider.get_resource_inst(util.get_uri_parent(path), environ)
+        if not isinstance(parent, FolderResource):
+            raise DAVError(HTTP_CONFLICT, "the parent folder does not exist")
+        if res is None:
+            with translated():
+                name = check_new_name(util.get_uri_name(path))
+            parent.require(acl.Perm.CREATE)
+            ref_url = parent.get_ref_url().rstrip("/") + "/" + util.quote(name)
+        else:
+            name = res.item.name
+            res.require(acl.Perm.WRITE)
+            ref_url = res.get_ref_url()
+        if res is None and "HTTP_IF_MATCH" in environ:
+            raise DAVError(HTTP_PRECONDITION_FAILED, "If-Match on a missing resource")
+        self._evaluate_if_headers(res, environ)
+
+        if "wsgidav.conditions.if" not in environ:
+            util.parse_if_header_dict(environ)
+        with provider.lock_manager.write_transaction(
+            url=ref_url,
+            token_list=environ["wsgidav.ifLockTokenList"],
+            principal=environ["wsgidav.user_name"],
+        ):
+            item = self._receive(environ, parent.item, name, mtime)
+
+        parent.audit("file.update" if res else "file.create", f"/{item.tree.space.id}/{'/'.join(item.parts)}")
+        headers = [
+            ("ETag", f'"{item.etag}"'),
+            ("OC-ETag", f'"{item.etag}"'),
+            ("OC-FileId", item.id),
+        ]
+        if mtime is not None:
+            headers.append(("X-OC-Mtime", "accepted"))
+        status = HTTP_NO_CONTENT if res else HTTP_CREATED
+        return util.send_status_response(environ, start_response, status, add_headers=headers)
+
+    def _receive(self, environ: dict[str, Any], folder: Item, name: str, mtime: float | None) -> Item:
+        settings = self.grove.settings
+        upload = Upload(self.grove.staging_dir, durable=settings.durability == "fsync")
+        try:
+            with translated():
+                for chunk in _body(environ):
+                    upload.write(chunk)
+                upload.verify(environ.get("HTTP_OC_CHECKSUM"))
+                return upload.commit(folder, name, precondition=_precondition(environ), mtime=mtime)
+        finally:
+            upload.abort()
+
+
+def _body(environ: dict[str, Any]) -> Iterable[bytes]:
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH", "").strip()
+    if length:
+        if not length.isdigit():
+            raise DAVError(HTTP_BAD_REQUEST, f"invalid Content-Length {length!r}")
+        remaining = int(length)
+        while remaining:
+            chunk = stream.read(min(READ_BLOCK, remaining))
+            if not chunk:
+                raise DAVError(HTTP_BAD_REQUEST, "the body ended before Content-Length")
+            remaining -= len(chunk)
+            yield chunk
+        return
+    if "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return
+    while chunk := stream.read(READ_BLOCK):
+        yield chunk
+
+
+def _count_members(path: Any, limit: int) -> int:
+    count = 0
+    pending = [path]
+    while pending and count <= limit:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    count += 1
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+        except OSError:
+            continue
+    return count

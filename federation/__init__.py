@@ -1,0 +1,1 @@
+"""Federation with other instances over OpenCloudMesh (a later issue)."""

@@ -1,0 +1,1 @@
+"""The HTTP API edge (Flask): health now; the libre-graph API, OCS and status later."""

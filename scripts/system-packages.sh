@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install the Debian packages Grove's tests drive, when any is missing.
+# Usage: scripts/system-packages.sh [extra-package ...]
+set -euo pipefail
+
+# package:command-or-file that proves it is installed
+wanted=(
+  litmus:/usr/bin/litmus
+  rclone:/usr/bin/rclone
+  davfs2:/usr/sbin/mount.davfs
+  cadaver:/usr/bin/cadaver
+  attr:/usr/bin/getfattr
+  libmagic1:/usr/share/doc/libmagic1
+)
+for extra in "$@"; do wanted+=("$extra"); done
+
+missing=()
+for pair in "${wanted[@]}"; do
+  package=${pair%%:*}
+  proof=${pair#*:}
+  [ -e "$proof" ] || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing Debian packages: ${missing[*]}; run: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
