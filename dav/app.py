@@ -39,5 +39,9 @@ def create_dav_app(grove: Grove) -> Any:
         "suppress_version_info": True,
     }
     app = WsgiDAVApp(config)
-    logging.getLogger("wsgidav").setLevel(logging.WARNING)
+    # WsgiDAV's logger stops at its own NullHandler; Grove's logging shows its
+    # warnings and the tracebacks of internal errors.
+    library_logger = logging.getLogger("wsgidav")
+    library_logger.setLevel(logging.WARNING)
+    library_logger.propagate = True
     return app

@@ -26,11 +26,18 @@ def _as_dict(row: Lock) -> dict[str, Any]:
         "scope": row.scope,
         "depth": row.depth,
         "type": row.type,
-        "owner": row.owner,
+        # WsgiDAV keeps the owner as serialised XML bytes.
+        "owner": row.owner.encode(),
         "principal": row.principal,
         "timeout": row.timeout,
         "expire": row.expire,
     }
+
+
+def _text(value: bytes | str | None) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return value or ""
 
 
 def _below(root: str) -> Any:
@@ -102,7 +109,7 @@ class DatabaseLockStorage:
                 scope=lock["scope"],
                 depth=lock["depth"],
                 type=lock.get("type", "write"),
-                owner=lock.get("owner") or "",
+                owner=_text(lock.get("owner")),
                 principal=lock.get("principal") or "",
                 timeout=timeout,
                 expire=lock["expire"],

@@ -44,7 +44,7 @@ from dav.resources import FolderResource
 
 logger = logging.getLogger(__name__)
 
-XML_METHODS = {"PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "REPORT", "MKCOL", "SEARCH"}
+XML_METHODS = {"PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "REPORT", "SEARCH"}
 READ_BLOCK = 1024 * 1024
 _XML_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
