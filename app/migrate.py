@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+import weakref
 from collections.abc import Callable
 
 from app import db
@@ -42,5 +43,14 @@ def migrate() -> tuple[int, int]:
     return old, LATEST
 
 
+_storage_ids: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+
+
 def storage_id() -> str:
-    return str(Meta.get(Meta.key == "storage_id").value)
+    """The instance's storage id, made at init; read once per open database."""
+    database = db.database.obj
+    value = _storage_ids.get(database)
+    if value is None:
+        value = str(Meta.get(Meta.key == "storage_id").value)
+        _storage_ids[database] = value
+    return value

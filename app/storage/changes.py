@@ -13,7 +13,7 @@ from pathlib import Path
 from app import db
 from app.errors import Conflict, InsufficientStorage
 from app.models import Node
-from app.storage import ids
+from app.storage import ids, props
 from app.storage.tree import Item
 
 
@@ -94,6 +94,7 @@ def copy_file(item: Item, folder: Item, name: str, staging: Path) -> Item:
         raise _storage_error(error, f"copy to {name!r}") from error
     copied = folder.tree.item(folder.parts + [name])
     assert copied is not None
+    props.copy(item.path, item.id, copied.path, copied.id)
     if item.sha1:
         with db.write():
             Node.update(
@@ -106,7 +107,7 @@ def copy_file(item: Item, folder: Item, name: str, staging: Path) -> Item:
 def copy_folder_shell(item: Item, folder: Item, name: str) -> Item:
     """Create the folder of a folder copy, with the source's dead properties."""
     copied = make_folder(folder, name)
-    ids.copy_attrs(ids.grove_attrs(item.path), copied.path, with_id=False)
+    props.copy(item.path, item.id, copied.path, copied.id)
     return copied
 
 

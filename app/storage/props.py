@@ -18,13 +18,21 @@ PROPS_ATTR = "user.grove.props"
 XATTR_LIMIT = 3000
 
 
+# Stored in the attribute instead of the set when the set lives in the database,
+# so that a file without dead properties costs one getxattr and no query.
+IN_DATABASE = b"@database"
+
+
 def load(path: Path, node_id: str) -> dict[str, str]:
     try:
-        return dict(json.loads(os.getxattr(path, PROPS_ATTR)))
+        raw = os.getxattr(path, PROPS_ATTR)
     except OSError:
-        pass
-    except ValueError:
         return {}
+    if raw != IN_DATABASE:
+        try:
+            return dict(json.loads(raw))
+        except ValueError:
+            return {}
     rows = DeadProperty.select().where(DeadProperty.node_id == node_id)
     return {row.name: row.value for row in rows}
 
@@ -39,7 +47,7 @@ def save(path: Path, node_id: str, props: dict[str, str]) -> None:
             else:
                 _remove_attr(path)
             return
-        _remove_attr(path)
+        os.setxattr(path, PROPS_ATTR, IN_DATABASE)
         DeadProperty.insert_many(
             [{"node_id": node_id, "name": k, "value": v} for k, v in props.items()]
         ).execute()
@@ -50,3 +58,10 @@ def _remove_attr(path: Path) -> None:
         os.removexattr(path, PROPS_ATTR)
     except OSError:
         pass
+
+
+def copy(source: Path, source_id: str, target: Path, target_id: str) -> None:
+    """Give ``target`` the dead properties of ``source`` (a COPY keeps them)."""
+    stored = load(source, source_id)
+    if stored:
+        save(target, target_id, stored)
