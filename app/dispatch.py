@@ -53,6 +53,13 @@ def _plain(start_response: Callable[..., Any], status: str, text: str,
     return [body]
 
 
+def _anonymous_options(start_response: Callable[..., Any]) -> list[bytes]:
+    return _plain(start_response, "200 OK", "", [
+        ("DAV", "1, 2"), ("MS-Author-Via", "DAV"),
+        ("Allow", "OPTIONS, GET, HEAD, PROPFIND"),
+    ])
+
+
 class Dispatcher:
     def __init__(self, grove: Grove, dav_app: WSGIApp, web_app: WSGIApp) -> None:
         self.grove = grove
@@ -88,10 +95,7 @@ class Dispatcher:
         path = environ.get("PATH_INFO", "")
         if environ["REQUEST_METHOD"] == "OPTIONS" and path in ("", "/", "*"):
             # Windows' mini-redirector probes the server root without credentials.
-            return _plain(start_response, "200 OK", "", [
-                ("DAV", "1, 2"), ("MS-Author-Via", "DAV"),
-                ("Allow", "OPTIONS, GET, HEAD, PROPFIND"),
-            ])
+            return _anonymous_options(start_response)
         authorization = environ.get("HTTP_AUTHORIZATION", "")
         if authorization:
             credentials = parse_basic(authorization)
@@ -105,7 +109,11 @@ class Dispatcher:
             environ["grove.principal"] = principal
             environ["wsgidav.auth.user_name"] = principal.name
         if path.startswith(DAV_PREFIXES) or path in ("/remote.php/webdav", "/webdav"):
-            if "grove.principal" not in environ and environ["REQUEST_METHOD"] != "OPTIONS":
+            if "grove.principal" not in environ:
+                if environ["REQUEST_METHOD"] == "OPTIONS":
+                    # davfs2 and Windows probe the mount URL before they sign
+                    # in; the answer must not depend on what exists there.
+                    return _anonymous_options(start_response)
                 return _plain(start_response, "401 Unauthorized", "sign in required", [CHALLENGE])
             environ.setdefault("wsgidav.auth.user_name", "")
             return self.dav_app(environ, start_response)

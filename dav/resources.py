@@ -23,6 +23,7 @@ from app import acl, audit
 from app.storage import changes, props
 from app.storage.names import check_new_name, xml_safe
 from app.storage.tree import Item
+from app.storage.upload import Upload, require_absent_or_match
 from dav import properties
 from dav.errors import translated
 
@@ -261,7 +262,28 @@ class FolderResource(GroveResourceMixin, DAVCollection):
         return None
 
     def create_empty_resource(self, name: str) -> Any:
-        raise AssertionError("PUT is handled by GroveRequestServer.do_PUT")
+        # Only LOCK on an unmapped URL comes here (RFC 4918 9.10.4; davfs2 does
+        # it before every new file): PUT has its own path in GroveRequestServer.
+        self.require(acl.Perm.CREATE)
+        with translated():
+            name = check_new_name(name)
+        self.provider.lock_manager.check_write_permission(
+            url=self.get_ref_url().rstrip("/") + "/" + util.quote(name),
+            depth="0",
+            token_list=self.environ.get("wsgidav.ifLockTokenList", []),
+            principal=self.environ.get("wsgidav.user_name"),
+        )
+        grove = self.provider.grove
+        upload = Upload(grove.staging_dir, durable=grove.settings.durability == "fsync")
+        try:
+            with translated():
+                absent = require_absent_or_match(None)
+                item = upload.commit(self.item, name, precondition=absent)
+        finally:
+            upload.abort()
+        self.audit("file.create", f"/{item.tree.space.id}/{'/'.join(item.parts)}")
+        path = f"{self.path.rstrip('/')}/{name}"
+        return self.provider.resource_for(path, self.environ, item)
 
     def create_collection(self, name: str) -> None:
         self.require(acl.Perm.CREATE)

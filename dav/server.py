@@ -39,6 +39,7 @@ from app.errors import PreconditionFailed
 from app.storage.names import check_new_name
 from app.storage.tree import Item
 from app.storage.upload import Upload
+from dav import propname
 from dav.errors import translated
 from dav.resources import FolderResource
 
@@ -144,6 +145,8 @@ class GroveRequestServer(RequestServer):
                     f"more than {limit} members: use Depth 1",
                     err_condition=PRECONDITION_CODE_PropfindFiniteDepth,
                 )
+        if propname.asks_for_names(environ):
+            return propname.answer_names(self, environ, start_response)
         return super().do_PROPFIND(environ, start_response)
 
     def do_PUT(self, environ: dict[str, Any], start_response: Any) -> Any:
