@@ -53,6 +53,14 @@ def _plain(start_response: Callable[..., Any], status: str, text: str,
     return [body]
 
 
+def _readable(path: str) -> str:
+    """A path as the client sent it: WSGI hands over its bytes decoded as latin-1."""
+    try:
+        return path.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return path
+
+
 def _anonymous_options(start_response: Callable[..., Any]) -> list[bytes]:
     return _plain(start_response, "200 OK", "", [
         ("DAV", "1, 2"), ("MS-Author-Via", "DAV"),
@@ -81,7 +89,7 @@ class Dispatcher:
                 "%s %s %r %s %d %.1fms %s",
                 environ.get("REMOTE_ADDR", "-"),
                 environ.get("REQUEST_METHOD"),
-                path,
+                _readable(path),
                 status_seen[0],
                 sent,
                 (time.monotonic() - started) * 1000,

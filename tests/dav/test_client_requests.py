@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 import requests
 from lxml import etree
 
@@ -66,3 +69,17 @@ def test_propfind_propname_lists_names_without_values(live, alice):
     names = {child.tag for child in prop}
     assert {"{DAV:}getetag", "{DAV:}getcontentlength", "{urn:z}color"} <= names
     assert all(len(child) == 0 and not child.text for child in prop)
+
+
+def test_access_log_shows_unicode_paths_as_sent(live, alice, caplog):
+    caplog.set_level(logging.INFO, logger="grove.access")
+    alice.put(f"{live.dav()}/café.txt", data=b"x")
+    wanted = "'/remote.php/dav/files/alice/café.txt' 201"
+    deadline = time.monotonic() + 5
+    # The line is written when the server closes the answer, just after sending.
+    while time.monotonic() < deadline:
+        lines = [r.getMessage() for r in caplog.records if r.name == "grove.access"]
+        if any(wanted in line for line in lines):
+            break
+        time.sleep(0.02)
+    assert any(wanted in line for line in lines), lines
