@@ -1,36 +1,44 @@
-"""WebDAV lock storage in the database, with exclusivity enforced there.
+"""WsgiDAV's lock storage interface over Grove's database locks (app.locks).
 
-WsgiDAV's lock manager checks and grants under a per-process lock; this store
-re-checks conflicts inside a write transaction so that the rule also holds
-across gunicorn workers and nodes. Lock roots are canonical
-``/<space-id>/<path>`` URLs, so every URL layout shares them.
+WsgiDAV's LockManager checks and grants under a per-process lock only; the
+core re-checks each grant inside its write transaction, so exclusivity also
+holds across gunicorn workers and nodes. Lock roots are the canonical
+``/<space-id>/<path>`` that every URL layout's resources report as ref URL.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-import peewee
-from wsgidav.dav_error import HTTP_LOCKED, DAVError
-from wsgidav.lock_man.lock_manager import generate_lock_token, normalize_lock_root
+from wsgidav import util
+from wsgidav.dav_error import (
+    HTTP_LOCKED,
+    DAVError,
+    DAVErrorCondition,
+    PRECONDITION_CODE_LockConflict,
+)
 
-from app import db
-from app.models import Lock
+from app import locks
+from app.models import Space
 
 
-def _as_dict(row: Lock) -> dict[str, Any]:
+def lock_url(space: Space, parts: list[str]) -> str:
+    """The canonical ref URL of an item: one key for every URL layout."""
+    return str(util.quote(("/" + str(space.id) + "/" + "/".join(parts)).rstrip("/")))
+
+
+def _as_dict(lock: locks.LockInfo) -> dict[str, Any]:
     return {
-        "token": row.token,
-        "root": row.root,
-        "scope": row.scope,
-        "depth": row.depth,
-        "type": row.type,
+        "token": lock.token,
+        "root": lock.root,
+        "scope": lock.scope,
+        "depth": lock.depth,
+        "type": "write",
         # WsgiDAV keeps the owner as serialised XML bytes.
-        "owner": row.owner.encode(),
-        "principal": row.principal,
-        "timeout": row.timeout,
-        "expire": row.expire,
+        "owner": lock.owner.encode(),
+        "principal": lock.principal,
+        "timeout": lock.timeout,
+        "expire": lock.expire,
     }
 
 
@@ -40,17 +48,9 @@ def _text(value: bytes | str | None) -> str:
     return value or ""
 
 
-def _below(root: str) -> Any:
-    prefix = root.rstrip("/") + "/"
-    return peewee.fn.SUBSTR(Lock.root, 1, len(prefix)) == prefix
-
-
-def _ancestors(root: str) -> list[str]:
-    parts = root.strip("/").split("/")
-    return ["/" + "/".join(parts[:i]) for i in range(1, len(parts))]
-
-
 class DatabaseLockStorage:
+    """The storage object that WsgiDAV's LockManager is built on."""
+
     def __init__(self, timeout_max: int) -> None:
         self.timeout_max = timeout_max
 
@@ -64,79 +64,51 @@ class DatabaseLockStorage:
         pass
 
     def cleanup(self) -> None:
-        with db.write():
-            Lock.delete().where(Lock.expire < time.time()).execute()
+        locks.purge_expired()
 
     def clear(self) -> None:
-        with db.write():
-            Lock.delete().execute()
-
-    def get(self, token: str) -> dict[str, Any] | None:
-        row = Lock.get_or_none((Lock.token == token) & (Lock.expire >= time.time()))
-        return _as_dict(row) if row else None
+        locks.clear()
 
     def _timeout(self, requested: float | None) -> float:
-        if requested is None or requested < 0 or requested > self.timeout_max:
+        # WsgiDAV passes -1 for "Infinite"; every lock gets a finite lifetime.
+        if requested is None or requested <= 0 or requested > self.timeout_max:
             return float(self.timeout_max)
         return float(requested)
 
-    def _conflicts(self, root: str, depth: str, scope: str) -> bool:
-        alive = Lock.expire >= time.time()
-        near = (Lock.root == root) | (
-            Lock.root.in_(_ancestors(root)) & (Lock.depth == "infinity")
-        )
-        if depth == "infinity":
-            near = near | _below(root)
-        if scope != "exclusive":
-            near = near & (Lock.scope == "exclusive")
-        return bool(Lock.select().where(alive & near).exists())
+    def get(self, token: str) -> dict[str, Any] | None:
+        lock = locks.get(token)
+        return _as_dict(lock) if lock else None
 
     def create(self, path: str, lock: dict[str, Any]) -> dict[str, Any]:
-        root = normalize_lock_root(path)
-        timeout = self._timeout(lock.get("timeout"))
-        lock.update(
-            root=root,
-            timeout=timeout,
-            expire=time.time() + timeout,
-            token=generate_lock_token(),
-        )
-        with db.write():
-            if self._conflicts(root, lock["depth"], lock["scope"]):
-                raise DAVError(HTTP_LOCKED, "a conflicting lock exists")
-            Lock.create(
-                token=lock["token"],
-                root=root,
+        try:
+            granted = locks.grant(
+                path,
                 scope=lock["scope"],
                 depth=lock["depth"],
-                type=lock.get("type", "write"),
                 owner=_text(lock.get("owner")),
                 principal=lock.get("principal") or "",
-                timeout=timeout,
-                expire=lock["expire"],
+                timeout=self._timeout(lock.get("timeout")),
             )
+        except locks.LockConflict as error:
+            # Another worker granted a conflicting lock since LockManager looked.
+            condition = DAVErrorCondition(PRECONDITION_CODE_LockConflict)
+            for root in error.roots:
+                condition.add_href(root)
+            raise DAVError(HTTP_LOCKED, err_condition=condition) from error
+        lock.update(_as_dict(granted))
         return lock
 
-    def refresh(self, token: str, *, timeout: float) -> dict[str, Any]:
-        timeout = self._timeout(timeout)
-        with db.write():
-            Lock.update(timeout=timeout, expire=time.time() + timeout).where(
-                Lock.token == token
-            ).execute()
-        row = Lock.get_or_none(Lock.token == token)
-        if row is None:
-            raise ValueError(f"no lock {token!r}")
-        return _as_dict(row)
+    def refresh(self, token: str, *, timeout: float | None) -> dict[str, Any]:
+        lock = locks.refresh(token, self._timeout(timeout))
+        if lock is None:
+            raise ValueError(f"no live lock {token!r}")
+        return _as_dict(lock)
 
     def delete(self, token: str) -> bool:
-        with db.write():
-            return bool(Lock.delete().where(Lock.token == token).execute())
+        return locks.release(token)
 
     def get_lock_list(
         self, path: str, *, include_root: bool, include_children: bool, token_only: bool
     ) -> list[Any]:
-        root = normalize_lock_root(path)
-        where = Lock.root == root if include_root else None
-        if include_children:
-            where = _below(root) if where is None else (where | _below(root))
-        rows = Lock.select().where(where & (Lock.expire >= time.time()))
-        return [row.token if token_only else _as_dict(row) for row in rows]
+        found = locks.on(path, include_root=include_root, below=include_children)
+        return [lock.token if token_only else _as_dict(lock) for lock in found]

@@ -9,7 +9,7 @@ Layouts (the share path WsgiDAV strips, then what the rest means):
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from wsgidav import util
 from wsgidav.dav_error import HTTP_CONFLICT, HTTP_FORBIDDEN, DAVError
@@ -24,6 +24,9 @@ from app.storage.paths import split_path
 from app.storage.tree import Item
 from dav.errors import translated
 from dav.resources import FileResource, FolderResource, GroveResourceMixin
+
+# Characters WsgiDAV's get_href leaves unquoted (Nautilus chokes on "%28").
+HREF_SAFE = "/!*'(),$-_|."
 
 
 class GroveProvider(DAVProvider):
@@ -106,6 +109,17 @@ class GroveProvider(DAVProvider):
         existing = self.get_resource_inst(dest_path, environ)
         return folder, name, existing
 
+    def lock_url(self, path: str, environ: dict[str, Any]) -> str | None:
+        """The lock URL (canonical ref URL) of ``path``, also before it exists."""
+        res = self.get_resource_inst(path, environ)
+        if res is not None:
+            return str(res.get_ref_url())
+        parent = self.get_resource_inst(util.get_uri_parent(path), environ)
+        if not isinstance(parent, FolderResource):
+            return None
+        name = str(util.quote(util.get_uri_name(path)))
+        return parent.get_ref_url() + "/" + name
+
     def ref_url_to_path(self, ref_url: str) -> str:
         space_id, _, rest = unquote(ref_url).lstrip("/").partition("/")
         space = Space.get_or_none(Space.id == space_id)
@@ -113,6 +127,7 @@ class GroveProvider(DAVProvider):
             return "/" + rest
         return self.prefix(space) + "/" + rest
 
-    def href_for_ref_url(self, ref_url: str, resource: GroveResourceMixin) -> str:
+    def href_for_ref_url(self, ref_url: str) -> str:
+        """The href of a lock root in this layout, quoted as WsgiDAV's get_href does."""
         path = self.ref_url_to_path(ref_url)
-        return util.quote(self.mount_path + self.share_path + path)
+        return quote(self.mount_path + self.share_path + path, safe=HREF_SAFE)

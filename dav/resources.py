@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import mimetypes
 import shutil
+from collections.abc import Callable
 from email.utils import parsedate_tz
 from typing import Any
 
@@ -26,6 +27,7 @@ from app.storage.tree import Item
 from app.storage.upload import Upload, require_absent_or_match
 from dav import properties
 from dav.errors import translated
+from dav.locks import lock_url
 
 BLOCK_SIZE = 1024 * 1024
 
@@ -39,6 +41,7 @@ class GroveResourceMixin:
     environ: dict[str, Any]
     path: str
     is_collection: bool
+    get_href: Callable[[], str]
 
     def require(self, perm: acl.Perm) -> None:
         if perm not in self.perms:
@@ -62,7 +65,7 @@ class GroveResourceMixin:
 
     def get_ref_url(self) -> str:
         # One key per item whatever URL layout the client used (locks).
-        return util.quote(self.canonical.rstrip("/") or "/")
+        return lock_url(self.item.tree.space, self.item.parts)
 
     def get_etag(self) -> str:
         return self.item.etag
@@ -148,25 +151,28 @@ class GroveResourceMixin:
 
     def handle_delete(self) -> bool | list[tuple[str, DAVError]]:
         self.require(acl.Perm.DELETE)
-        locked = self._locked_members()
+        locked = self._locked_hrefs()
         if locked:
-            # RFC 4918 9.6.1: the locked member and its ancestors stay.
+            # RFC 4918 9.6.1: a locked member and all its ancestors stay, and
+            # the answer names the member.
             return [(href, DAVError(HTTP_LOCKED)) for href in locked]
         self.delete()
         return True
 
-    def _locked_members(self) -> list[str]:
-        tokens = self.environ.get("wsgidav.ifLockTokenList", [])
+    def _locked_hrefs(self) -> list[str]:
+        """Hrefs of the locks on this item or below that the request does not hold."""
+        tokens = self.environ.get("wsgidav.ifLockTokenList") or []
         principal = self.environ.get("wsgidav.user_name")
-        out = []
-        lock_list = self.provider.lock_manager.storage.get_lock_list(
-            self.get_ref_url(), include_root=False, include_children=True, token_only=False
-        )
-        for lock in lock_list:
-            if lock["token"] in tokens and lock["principal"] == principal:
-                continue
-            out.append(self.provider.href_for_ref_url(lock["root"], self))
-        return out
+        own = self.get_ref_url()
+        found = self.provider.lock_manager.get_url_lock_list(own, recursive=True)
+        roots = {
+            lock["root"]
+            for lock in found
+            if not (lock["token"] in tokens and lock["principal"] == principal)
+        }
+        if own in roots:
+            return [self.get_href()]
+        return sorted(self.provider.href_for_ref_url(root) for root in roots)
 
     def support_recursive_move(self, dest_path: str) -> bool:
         return True
@@ -282,6 +288,8 @@ class FolderResource(GroveResourceMixin, DAVCollection):
         finally:
             upload.abort()
         self.audit("file.create", f"/{item.tree.space.id}/{'/'.join(item.parts)}")
+        # GroveRequestServer.do_LOCK removes it again if the LOCK is refused.
+        self.environ["grove.made_for_lock"] = item
         path = f"{self.path.rstrip('/')}/{name}"
         return self.provider.resource_for(path, self.environ, item)
 

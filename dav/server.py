@@ -37,6 +37,7 @@ from wsgidav.request_server import RequestServer
 from app import acl, audit
 from app.errors import PreconditionFailed
 from app.storage.names import check_new_name
+from app.storage.paths import check_url_path
 from app.storage.tree import Item
 from app.storage.upload import Upload
 from dav import propname
@@ -126,6 +127,10 @@ class GroveRequestServer(RequestServer):
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if environ["REQUEST_METHOD"] in XML_METHODS:
             guard_xml_body(environ, self.grove.settings.max_xml_body_bytes)
+        if "HTTP_DESTINATION" in environ:
+            # Before the library unquotes it and resolves "..".
+            with translated():
+                check_url_path(environ["HTTP_DESTINATION"])
         return super().__call__(environ, start_response)
 
     def _send_response(self, environ: Any, start_response: Any, root_res: Any,

@@ -6,12 +6,39 @@ proved to stay inside the space root, symlinks included.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import stat
 from pathlib import Path
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from app.errors import BadRequest, NotFound
 from app.storage.names import spellings
+
+# An encoded slash can never name anything: a name holds no slash, and servers
+# disagree on whether to decode it (cheroot keeps it, gunicorn decodes it).
+_ENCODED_SLASH = re.compile("%2f", re.IGNORECASE)
+
+
+def check_url_path(raw: str) -> None:
+    """Refuse a URL path, as the client sent it (still percent-encoded), that
+    holds dot segments, encoded slashes, NUL bytes or bytes that are not UTF-8.
+
+    Every door checks the request target and any Destination here, before a
+    library could resolve ``..`` on its own.
+    """
+    path = urlsplit(raw).path if "://" in raw else raw.partition("?")[0]
+    if _ENCODED_SLASH.search(path):
+        raise BadRequest(f"encoded slash refused in {path!r}")
+    for segment in path.split("/"):
+        decoded = unquote_to_bytes(segment)
+        if decoded in (b".", b"..") or b"\x00" in decoded:
+            raise BadRequest(f"path traversal refused in {path!r}")
+    try:
+        unquote_to_bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest(f"path is not UTF-8: {path!r}") from None
 
 
 def split_path(path: str) -> list[str]:
@@ -32,32 +59,49 @@ def _lookup(folder: Path, name: str) -> tuple[Path, os.stat_result] | None:
         candidate = folder / spelling
         try:
             return candidate, os.lstat(candidate)
-        except FileNotFoundError:
-            continue
-        except NotADirectoryError:
-            return None
+        except OSError as error:
+            # A name over NAME_MAX cannot exist, so it is simply not found.
+            if error.errno in (errno.ENOENT, errno.ENAMETOOLONG):
+                continue
+            if error.errno == errno.ENOTDIR:
+                return None
+            raise
     return None
+
+
+def followable(root: Path, link: Path) -> bool:
+    """True when the symlink ``link`` leads to a regular file inside ``root``.
+
+    Symlinks to folders are never followed, even inside the space: they could
+    loop or alias a subtree, and every walk (listings, Depth: infinity, COPY)
+    would have to guard against that. Links that leave the space, dangle or
+    name anything else are treated as absent.
+    """
+    target = os.path.realpath(link)
+    if not _inside(os.path.realpath(root), target):
+        return False
+    try:
+        return stat.S_ISREG(os.stat(target).st_mode)
+    except OSError:
+        return False
 
 
 def resolve(root: Path, parts: list[str]) -> tuple[Path, bool]:
     """The filesystem path for ``parts`` below ``root`` and whether it exists.
 
     Each name is looked up exactly, then in NFC and NFD spelling. A symlink is
-    followed only when its target stays inside the root; otherwise the path is
-    reported as not found.
+    followed only when it is the last name and leads to a file inside the
+    root (see :func:`followable`); any other symlink raises NotFound, so that
+    nothing is read or written through it.
     """
-    root_real = os.path.realpath(root)
     current = Path(root)
     for index, name in enumerate(parts):
         found = _lookup(current, name)
         if found is None:
             return current.joinpath(*parts[index:]), False
         current, st = found
-        if stat.S_ISLNK(st.st_mode) and not _inside(root_real, os.path.realpath(current)):
-            raise NotFound(f"{'/'.join(parts)!r} leaves its space")
+        if stat.S_ISLNK(st.st_mode) and not (
+            index == len(parts) - 1 and followable(root, current)
+        ):
+            raise NotFound(f"{'/'.join(parts)!r} is a symlink Grove does not follow")
     return current, True
-
-
-def contained(root: Path, path: Path) -> bool:
-    """True when ``path`` (resolved through symlinks) lies inside ``root``."""
-    return _inside(os.path.realpath(root), os.path.realpath(path))

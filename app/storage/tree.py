@@ -18,7 +18,7 @@ from pathlib import Path
 from app import db
 from app.models import Node, Space
 from app.storage import ids
-from app.storage.paths import contained, resolve
+from app.storage.paths import followable, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,8 @@ class SpaceTree:
             node_id = self._folder_id(actual[:depth], parent_id)
             ancestors.append(node_id)
             parent_id = node_id
-        row = self._adopt(path, st, parent_id, actual[-1] if actual else "")
+        name = actual[-1] if actual else ""
+        row = self._adopt(path, st, parent_id, name, link=path.is_symlink())
         return Item(self, actual, path, row, st, ancestors)
 
     def children(self, folder: Item) -> list[Item]:
@@ -101,25 +102,38 @@ class SpaceTree:
         out: list[Item] = []
         delta = 0
         changed: list[Node] = []
+        gone: list[Node] = []
         with os.scandir(folder.path) as entries:
             for entry in entries:
                 st = self._entry_stat(entry)
                 if st is None:
                     continue
+                is_file = not stat.S_ISDIR(st.st_mode)
                 row = known.pop(entry.name, None)
                 if row is not None and row.inode == st.st_ino:
-                    if not stat.S_ISDIR(st.st_mode) and (
+                    if is_file and (
                         row.size != st.st_size or row.mtime_ns != st.st_mtime_ns
                     ):
                         delta += st.st_size - row.size
                         row.size, row.mtime_ns = st.st_size, st.st_mtime_ns
                         changed.append(row)
                 else:
-                    row = self._adopt(Path(entry.path), st, folder.id, entry.name)
-                    if not stat.S_ISDIR(st.st_mode):
-                        delta += st.st_size
+                    old = row
+                    link = entry.is_symlink()
+                    row = self._adopt(Path(entry.path), st, folder.id, entry.name, link=link)
+                    if old is not None and old.id == row.id:
+                        # Same node, new inode: replaced on disk (or a link's
+                        # target replaced), so its row follows.
+                        delta += st.st_size - old.size if is_file else 0
+                        row.inode, row.mtime_ns = st.st_ino, st.st_mtime_ns
+                        row.size = st.st_size if is_file else 0
+                        changed.append(row)
+                    else:
+                        if old is not None:
+                            gone.append(old)
+                        delta += st.st_size if is_file else 0
                 out.append(Item(self, folder.parts + [entry.name], Path(entry.path), row, st, lineage))
-        gone = list(known.values())
+        gone.extend(known.values())
         if changed or gone:
             with db.write():
                 for row in changed:
@@ -145,7 +159,7 @@ class SpaceTree:
         try:
             st = entry.stat(follow_symlinks=False)
             if stat.S_ISLNK(st.st_mode):
-                if not contained(self.root, Path(entry.path)):
+                if not followable(self.root, Path(entry.path)):
                     return None
                 st = os.stat(entry.path)
         except OSError:
@@ -163,10 +177,22 @@ class SpaceTree:
             node_id = self._adopt(path, os.stat(path), parent_id, parts[-1]).id
         return node_id
 
-    def _adopt(self, path: Path, st: os.stat_result, parent_id: str | None, name: str) -> Node:
-        """The node row for a file on disk, giving it an id on first sight."""
-        if parent_id is None:
-            node_id: str | None = str(self.space.id)
+    def _adopt(
+        self, path: Path, st: os.stat_result, parent_id: str | None, name: str,
+        *, link: bool = False,
+    ) -> Node:
+        """The node row for a file on disk, giving it an id on first sight.
+
+        A symlink (to a file in the space) cannot carry an extended attribute
+        of its own, and reading one would read its target's: its id lives in
+        the database only, found by its place.
+        """
+        row: Node | None
+        if link:
+            row = Node.get_or_none((Node.parent_id == parent_id) & (Node.name == name))
+            node_id = str(row.id) if row is not None else None
+        elif parent_id is None:
+            node_id = str(self.space.id)
         else:
             node_id = ids.read_id(path)
         row = Node.get_or_none(Node.id == node_id) if node_id else None
@@ -183,7 +209,8 @@ class SpaceTree:
         if node_id is None:
             node_id = ids.new_id()
             try:
-                ids.write_id(path, node_id)
+                if not link:
+                    ids.write_id(path, node_id)
             except OSError as error:
                 logger.warning("cannot store id of %r: %s", str(path), error)
         row = Node(

@@ -1,0 +1,175 @@
+"""Write locks (RFC 4918 class 2) kept in the database, so every worker sees them.
+
+A lock's root is the canonical ``/<space-id>/<path>`` of the item, whatever URL
+reached it. A grant checks for conflicts and inserts in one write transaction
+that first holds the space's row: SQLite's write transaction serialises all
+writers, PostgreSQL queues grants per space on the row lock, so two workers
+or nodes can never both grant conflicting locks.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import peewee
+
+from app import db
+from app.errors import Locked
+from app.models import Lock, Space
+
+SCOPES = ("exclusive", "shared")
+DEPTHS = ("0", "infinity")
+
+
+class LockConflict(Locked):
+    """A grant would conflict with the locks at ``roots``."""
+
+    def __init__(self, root: str, roots: list[str]) -> None:
+        super().__init__(f"{root!r} conflicts with the locks on {roots!r}")
+        self.roots = roots
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    token: str
+    root: str
+    scope: str
+    depth: str
+    owner: str
+    principal: str
+    timeout: float
+    expire: float
+
+
+def _info(row: Lock) -> LockInfo:
+    return LockInfo(
+        token=row.token,
+        root=row.root,
+        scope=row.scope,
+        depth=row.depth,
+        owner=row.owner,
+        principal=row.principal,
+        timeout=row.timeout,
+        expire=row.expire,
+    )
+
+
+def normalise_root(root: str) -> str:
+    return "/" + root.strip("/")
+
+
+def ancestors(root: str) -> list[str]:
+    """``/a/b/c`` -> ``['/a', '/a/b']``: the roots whose infinity locks cover it."""
+    parts = normalise_root(root).strip("/").split("/")
+    return ["/" + "/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _alive() -> Any:
+    return Lock.expire >= time.time()
+
+
+def _below(root: str) -> Any:
+    prefix = normalise_root(root).rstrip("/") + "/"
+    return peewee.fn.SUBSTR(Lock.root, 1, len(prefix)) == prefix
+
+
+def _hold_space(root: str) -> None:
+    """Hold the space's row until the transaction ends, where the database can."""
+    space_id = normalise_root(root).split("/")[1]
+    query = Space.select(Space.id).where(Space.id == space_id)
+    if db.database.obj.for_update:
+        query = query.for_update()
+    list(query)
+
+
+def conflicts(root: str, *, scope: str, depth: str) -> list[str]:
+    """Roots of live locks that a new lock (scope, depth) on ``root`` conflicts with.
+
+    Locks on the root and depth-infinity locks on its ancestors cover it; a
+    depth-infinity request also covers everything below. Only two shared locks
+    are compatible (RFC 4918 6.1).
+    """
+    root = normalise_root(root)
+    near = (Lock.root == root) | (
+        Lock.root.in_(ancestors(root)) & (Lock.depth == "infinity")
+    )
+    if depth == "infinity":
+        near = near | _below(root)
+    if scope == "shared":
+        near = near & (Lock.scope == "exclusive")
+    rows = Lock.select(Lock.root).where(_alive() & near)
+    return sorted({row.root for row in rows})
+
+
+def grant(
+    root: str, *, scope: str, depth: str, owner: str, principal: str, timeout: float
+) -> LockInfo:
+    """Grant a new lock, or raise LockConflict."""
+    if scope not in SCOPES or depth not in DEPTHS:
+        raise ValueError(f"invalid lock scope {scope!r} or depth {depth!r}")
+    root = normalise_root(root)
+    row = Lock(
+        token=f"opaquelocktoken:{uuid.uuid4()}",
+        root=root,
+        scope=scope,
+        depth=depth,
+        type="write",
+        owner=owner,
+        principal=principal,
+        timeout=timeout,
+        expire=time.time() + timeout,
+    )
+    with db.write():
+        _hold_space(root)
+        Lock.delete().where(Lock.expire < time.time()).execute()
+        found = conflicts(root, scope=scope, depth=depth)
+        if found:
+            raise LockConflict(root, found)
+        row.save(force_insert=True)
+    return _info(row)
+
+
+def get(token: str) -> LockInfo | None:
+    """The live lock with ``token``, if any."""
+    row = Lock.get_or_none((Lock.token == token) & _alive())
+    return _info(row) if row else None
+
+
+def refresh(token: str, timeout: float) -> LockInfo | None:
+    """Give a live lock a new lifetime; None if it is gone or expired."""
+    with db.write():
+        Lock.update(timeout=timeout, expire=time.time() + timeout).where(
+            (Lock.token == token) & _alive()
+        ).execute()
+    return get(token)
+
+
+def release(token: str) -> bool:
+    with db.write():
+        return bool(Lock.delete().where(Lock.token == token).execute())
+
+
+def on(root: str, *, include_root: bool = True, below: bool = False) -> list[LockInfo]:
+    """Live locks rooted at ``root`` and/or anywhere below it."""
+    root = normalise_root(root)
+    where = None
+    if include_root:
+        where = Lock.root == root
+    if below:
+        where = _below(root) if where is None else (where | _below(root))
+    if where is None:
+        return []
+    return [_info(row) for row in Lock.select().where(where & _alive())]
+
+
+def purge_expired() -> int:
+    with db.write():
+        return int(Lock.delete().where(Lock.expire < time.time()).execute())
+
+
+def clear() -> None:
+    with db.write():
+        Lock.delete().execute()
