@@ -10,9 +10,12 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 from app.auth.basic import parse_basic
+from app.errors import BadRequest
 from app.instance import Grove
+from app.storage.paths import check_url_path
 
 logger = logging.getLogger("grove.access")
 
@@ -101,6 +104,14 @@ class Dispatcher:
 
     def _route(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        # The target as sent (cheroot: REQUEST_URI, gunicorn: RAW_URI): the
+        # decoded PATH_INFO can no longer tell "%2F" from "/".
+        raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+        try:
+            check_url_path(raw or quote(path, safe="/", encoding="latin-1"))
+        except BadRequest as error:
+            logger.warning("refused request target: %s", error)
+            return _plain(start_response, "400 Bad Request", str(error))
         if environ["REQUEST_METHOD"] == "OPTIONS" and path in ("", "/", "*"):
             # Windows' mini-redirector probes the server root without credentials.
             return _anonymous_options(start_response)
