@@ -1,4 +1,5 @@
-"""The audit trail: one function records who did what to which target, and how it ended."""
+"""The audit trail: one function records who did what to which target, from
+where, and how it ended (sign-ins, user changes, file changes)."""
 
 from __future__ import annotations
 

@@ -1,40 +1,56 @@
-"""The ``grove`` command: serve, migrate and manage users."""
+"""The ``grove`` command: serve, migrate, manage users, show the configuration."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from app import migrate as schema
-from app import users
+from app import config, users
 from app.config import ConfigError, Settings, load_settings
 from app.errors import GroveError
 from app.instance import Grove
+from app.migrate import SchemaError
 
 
 def _common(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option(
-        "--config", "config_file", type=click.Path(path_type=Path), help="TOML config file."
+        "--config",
+        "config_file",
+        type=click.Path(path_type=Path),
+        envvar="GROVE_CONFIG",
+        help="TOML config file (or GROVE_CONFIG).",
     )(command)
     return click.option(
-        "--data", type=click.Path(path_type=Path), envvar="GROVE_DATA", help="Data folder."
+        "--data",
+        type=click.Path(path_type=Path),
+        envvar="GROVE_DATA",
+        help="Data folder (or GROVE_DATA; default ./var).",
     )(command)
+
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """Turn the errors a user can act on into a message and exit status 1."""
+    try:
+        yield
+    except (ConfigError, SchemaError, GroveError) as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _settings(data: Path | None, config_file: Path | None, **extra: Any) -> Settings:
-    try:
+    with _clear_errors():
         return load_settings(config_file, overrides={"data": data, **extra})
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
 
 
 def _grove(data: Path | None, config_file: Path | None) -> Grove:
     grove = Grove(_settings(data, config_file))
-    grove.prepare()
+    with _clear_errors():
+        grove.prepare()
     return grove
 
 
@@ -54,9 +70,14 @@ def main() -> None:
 @_common
 def serve(bind: str | None, data: Path | None, config_file: Path | None) -> None:
     """Serve WebDAV and the API with the built-in server."""
-    from app.server import run
+    from app.server import BindError, run
 
-    run(_settings(data, config_file, bind=bind))
+    settings = _settings(data, config_file, bind=bind)
+    try:
+        with _clear_errors():
+            run(settings)
+    except BindError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command()
@@ -64,9 +85,12 @@ def serve(bind: str | None, data: Path | None, config_file: Path | None) -> None
 def migrate(data: Path | None, config_file: Path | None) -> None:
     """Upgrade the database schema to this version of Grove."""
     grove = Grove(_settings(data, config_file))
-    old, new = schema.migrate()
+    with _clear_errors():
+        old, new = grove.upgrade()
     grove.database.close()
-    click.echo(f"schema version {old} -> {new}" if old != new else f"schema version {new}")
+    click.echo(
+        f"schema version {old} -> {new}" if old != new else f"schema version {new}"
+    )
 
 
 @main.group()
@@ -74,46 +98,51 @@ def user() -> None:
     """Manage user accounts."""
 
 
-def _run(action: Callable[[], Any]) -> Any:
-    try:
-        return action()
-    except GroveError as error:
-        raise click.ClickException(str(error)) from None
-
-
 @user.command("add")
 @click.argument("name")
 @click.option("--admin", is_flag=True, help="Give the account admin rights.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 @_common
-def user_add(name: str, admin: bool, password_stdin: bool, data: Path | None,
-             config_file: Path | None) -> None:
+def user_add(
+    name: str,
+    admin: bool,
+    password_stdin: bool,
+    data: Path | None,
+    config_file: Path | None,
+) -> None:
     """Create an account and its personal space."""
     grove = _grove(data, config_file)
     password = _password(password_stdin)
-    _run(lambda: users.add(grove.storage_dir, name, password, admin=admin, actor="cli"))
-    click.echo(f"created user {name!r}")
+    with _clear_errors():
+        users.add(grove.storage_dir, name, password, admin=admin, actor="cli")
+    click.echo(f"created user {name!r}" + (" with admin rights" if admin else ""))
 
 
 @user.command("list")
 @_common
 def user_list(data: Path | None, config_file: Path | None) -> None:
-    """List accounts."""
+    """List accounts: name, id, and `admin` for admins."""
     _grove(data, config_file)
     for account in users.listing():
-        click.echo(f"{account.name}\t{account.id}\t{'admin' if account.is_admin else ''}")
+        click.echo(
+            f"{account.name}\t{account.id}\t{'admin' if account.is_admin else ''}"
+        )
 
 
 @user.command("passwd")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 @_common
-def user_passwd(name: str, password_stdin: bool, data: Path | None,
-                config_file: Path | None) -> None:
-    """Set an account's password (signs it out everywhere)."""
+def user_passwd(
+    name: str, password_stdin: bool, data: Path | None, config_file: Path | None
+) -> None:
+    """Set an account's password (signs it out everywhere at once)."""
     _grove(data, config_file)
+    with _clear_errors():
+        users.get(name)
     password = _password(password_stdin)
-    _run(lambda: users.set_password(name, password, actor="cli"))
+    with _clear_errors():
+        users.set_password(name, password, actor="cli")
     click.echo(f"password of {name!r} changed")
 
 
@@ -121,11 +150,42 @@ def user_passwd(name: str, password_stdin: bool, data: Path | None,
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_common
-def user_delete(name: str, yes: bool, data: Path | None, config_file: Path | None) -> None:
+def user_delete(
+    name: str, yes: bool, data: Path | None, config_file: Path | None
+) -> None:
     """Delete an account; its files are kept under .grove/trash/users/."""
     grove = _grove(data, config_file)
+    with _clear_errors():
+        users.get(name)
     if not yes and sys.stdin.isatty():
         click.confirm(f"Delete user {name!r}?", abort=True)
-    kept = _run(lambda: users.delete(grove.storage_dir, grove.settings.state_dir, name,
-                                     actor="cli"))
+    with _clear_errors():
+        kept = users.delete(
+            grove.storage_dir, grove.settings.state_dir, name, actor="cli"
+        )
     click.echo(f"deleted user {name!r}" + (f"; files kept in {kept}" if kept else ""))
+
+
+@main.group("config")
+def config_group() -> None:
+    """Show the configuration schema and check a configuration."""
+
+
+@config_group.command("example")
+def config_example() -> None:
+    """Print a config file listing every option at its default."""
+    click.echo(config.example_toml(), nl=False)
+
+
+@config_group.command("reference")
+def config_reference() -> None:
+    """Print the option table of docs/configuration.md (Markdown)."""
+    click.echo(config.reference_markdown(), nl=False)
+
+
+@config_group.command("check")
+@_common
+def config_check(data: Path | None, config_file: Path | None) -> None:
+    """Check the configuration; print the effective settings, secrets masked."""
+    for name, value in _settings(data, config_file).redacted().items():
+        click.echo(f"{name} = {value}")

@@ -7,7 +7,9 @@ environment variables. All errors are collected and reported together.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import textwrap
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -32,11 +34,23 @@ def _positive(value: Any) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
 
+def _not_negative(value: Any) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
 def _one_of(*choices: str) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         return None if value in choices else f"must be one of {', '.join(choices)}"
 
     return check
+
+
+def _password(value: Any) -> str | None:
+    return (
+        None
+        if not value or len(value) >= 8
+        else "must be empty or 8 characters or more"
+    )
 
 
 def _bind(value: Any) -> str | None:
@@ -47,9 +61,27 @@ def _bind(value: Any) -> str | None:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("data", Path, Path("var"), "Data folder: storage/ and .grove/ live here."),
-    Option("bind", str, "127.0.0.1:8080", "Address and port for `grove serve`.", check=_bind),
-    Option("threads", int, 16, "Worker threads of the built-in server.", check=_positive),
+    Option(
+        "data",
+        Path,
+        Path("var"),
+        "Data folder: storage/ (the file tree) and .grove/ (database, staging, keys); "
+        "a relative path is taken from the working directory.",
+    ),
+    Option(
+        "bind",
+        str,
+        "127.0.0.1:8080",
+        "HOST:PORT that `grove serve` listens on (gunicorn takes its own --bind).",
+        check=_bind,
+    ),
+    Option(
+        "threads",
+        int,
+        16,
+        "Request threads of `grove serve` (under gunicorn: its `threads` setting).",
+        check=_positive,
+    ),
     Option(
         "database_url",
         str,
@@ -57,19 +89,27 @@ OPTIONS: tuple[Option, ...] = (
         "Database URL (sqlite:///path or postgresql://…); empty: SQLite in .grove/.",
         secret=True,
     ),
-    Option("log_level", str, "info", "Log level.", check=_one_of("debug", "info", "warning", "error")),
+    Option(
+        "log_level",
+        str,
+        "info",
+        "Log level: `debug`, `info`, `warning` or `error`; logs go to stderr.",
+        check=_one_of("debug", "info", "warning", "error"),
+    ),
     Option(
         "admin_password",
         str,
         "",
         "Password for the `admin` account made on first start; empty: generated.",
         secret=True,
+        check=_password,
     ),
     Option(
         "max_header_bytes",
         int,
         65536,
-        "Largest request head (request line and headers) the built-in server reads.",
+        "Largest request head (request line and headers) `grove serve` reads; larger "
+        "gets 414 or 413 (under gunicorn see config/gunicorn.conf.py).",
         check=_positive,
     ),
     Option(
@@ -97,9 +137,17 @@ OPTIONS: tuple[Option, ...] = (
         "credential_cache_seconds",
         int,
         60,
-        "How long a verified password is remembered (keyed hash, in memory).",
+        "Seconds a verified password is remembered (keyed hash, in memory; a password "
+        "change ends it at once); 0: verify every request.",
+        check=_not_negative,
     ),
-    Option("lock_timeout_max", int, 604800, "Longest lock lifetime in seconds.", check=_positive),
+    Option(
+        "lock_timeout_max",
+        int,
+        604800,
+        "Longest lock lifetime in seconds.",
+        check=_positive,
+    ),
     Option(
         "durability",
         str,
@@ -145,16 +193,36 @@ class Settings:
         return out
 
 
-def _coerce(option: Option, raw: Any) -> Any:
-    if option.type is bool and isinstance(raw, str):
+_KINDS = {int: "an integer", str: "a string", bool: "true or false", Path: "a path"}
+
+
+def _shown(option: Option, value: Any) -> str:
+    return "***" if option.secret else repr(value)
+
+
+def _from_text(option: Option, raw: str) -> Any:
+    if option.type is bool:
         if raw.lower() in ("1", "true", "yes", "on"):
             return True
         if raw.lower() in ("0", "false", "no", "off"):
             return False
-        raise ValueError(f"not a boolean: {raw!r}")
-    if option.type is int and isinstance(raw, bool):
-        raise ValueError(f"not an integer: {raw!r}")
-    return option.type(raw)
+        raise ValueError
+    return option.type(raw.strip() if option.type is int else raw)
+
+
+def _coerce(option: Option, raw: Any) -> Any:
+    """The value as the option's type; text (environment) is parsed, TOML must match."""
+    try:
+        if isinstance(raw, str):
+            return _from_text(option, raw)
+        # bool is an int subclass and 1.5 would truncate: neither passes as int.
+        if isinstance(raw, option.type) and not (
+            option.type is int and isinstance(raw, bool)
+        ):
+            return raw
+    except ValueError:
+        pass
+    raise ValueError(f"expected {_KINDS[option.type]}, got {_shown(option, raw)}")
 
 
 def load_settings(
@@ -191,13 +259,57 @@ def load_settings(
             continue
         try:
             values[key] = _coerce(option, value)
-        except (TypeError, ValueError) as error:
+        except ValueError as error:
             errors.append(f"{origin}: {error}")
             continue
         problem = option.check(values[key]) if option.check else None
         if problem:
-            errors.append(f"{origin}: {problem} (got {value!r})")
+            errors.append(f"{origin}: {problem} (got {_shown(option, value)})")
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
     values["data"] = Path(values["data"]).absolute()
     return Settings(**values)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def environment_name(option: Option) -> str:
+    return f"GROVE_{option.name.upper()}"
+
+
+def example_toml() -> str:
+    """config/grove.example.toml: every option, commented out, at its default."""
+    lines = [
+        "# Grove configuration (TOML): every option at its default.",
+        "# Layers: defaults, then this file (--config FILE or GROVE_CONFIG), then",
+        "# GROVE_<NAME> environment variables, then command-line options.",
+        "# Made by `grove config example`; a test keeps it in step with the schema.",
+    ]
+    for option in OPTIONS:
+        lines.append("")
+        lines.extend("# " + line for line in textwrap.wrap(option.help, 78))
+        lines.append(f"# Environment: {environment_name(option)}")
+        lines.append(f"# {option.name} = {_toml(option.default)}")
+    return "\n".join(lines) + "\n"
+
+
+def reference_markdown() -> str:
+    """The option table of docs/configuration.md."""
+    lines = [
+        "| option | environment | default | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for option in OPTIONS:
+        default = _toml(option.default)
+        secret = " Secret: never logged." if option.secret else ""
+        lines.append(
+            f"| `{option.name}` | `{environment_name(option)}` | `{default}` "
+            f"| {option.help}{secret} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -6,9 +6,14 @@ core's services; nothing here knows about HTTP.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from app import audit, migrate, users
 from app.auth.basic import CredentialCache, authenticate_password
@@ -23,12 +28,25 @@ from app.storage.upload import clean_staging
 
 logger = logging.getLogger(__name__)
 
+# peewee logs every query with its parameters at debug level: password hashes
+# and other secrets would reach the log whenever Grove runs at `debug`.
+logging.getLogger("peewee").setLevel(logging.INFO)
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (across processes) inside the block."""
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
 
 class Grove:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.credentials = CredentialCache(settings.credential_cache_seconds)
         self.database = open_database(settings.database_url, settings.state_dir)
+        self._running: IO[bytes] | None = None
 
     @property
     def storage_dir(self) -> Path:
@@ -40,25 +58,55 @@ class Grove:
 
     def prepare(self) -> None:
         """Create folders, upgrade the schema, tidy staging, make the first admin."""
+        logger.debug("settings: %s", self.settings.redacted())
         for folder in (self.storage_dir / "users", self.storage_dir / "projects"):
             folder.mkdir(parents=True, exist_ok=True)
         self.staging_dir.mkdir(parents=True, exist_ok=True)
         self.settings.state_dir.chmod(0o700)
-        migrate.migrate()
-        removed = clean_staging(self.staging_dir)
-        if removed:
-            logger.info("removed %d staging files left by an interrupted upload", removed)
-        self._first_admin()
-        # No connection may cross a fork (gunicorn --preload): each thread opens its own.
+        # gunicorn workers start side by side: one at a time migrates and
+        # makes the first admin, the others then find the work done.
+        with _exclusive(self.settings.state_dir / "prepare.lock"):
+            migrate.migrate()
+            self._clean_staging()
+            self._first_admin()
+        # No connection may cross a fork (gunicorn --preload): threads open their own.
         self.database.close()
+
+    def upgrade(self) -> tuple[int, int]:
+        """Bring the database schema up to date; (old version, new version)."""
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        with _exclusive(self.settings.state_dir / "prepare.lock"):
+            return migrate.migrate()
+
+    def _clean_staging(self) -> None:
+        """Remove staging files of plain PUTs, unless another Grove process runs.
+
+        Every process holds a shared lock on ``running.lock`` while it lives, so
+        the exclusive lock succeeds only when no other Grove (a gunicorn worker
+        restarted beside live ones, a CLI command next to a server) could be
+        writing a staging file this very moment.
+        """
+        handle = open(self.settings.state_dir / "running.lock", "a+b")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.debug("another Grove process runs: staging files left as they are")
+        else:
+            removed = clean_staging(self.staging_dir)
+            if removed:
+                logger.info("removed %d staging files of interrupted uploads", removed)
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        self._running = handle
 
     def _first_admin(self) -> None:
         if User.select().exists():
             return
         password = self.settings.admin_password or generate_password()
         users.add(self.storage_dir, "admin", password, admin=True, actor="grove")
+        logger.info("created account 'admin' with admin rights")
         if not self.settings.admin_password:
-            # Shown once on the terminal, deliberately not through logging.
+            # Shown once on the terminal, deliberately not through logging:
+            # log files are kept and shipped, a terminal is not.
             print(
                 f"\nCreated account 'admin' with password: {password}\n"
                 "Store it now: it is not shown again.\n",
@@ -70,19 +118,31 @@ class Grove:
         return SpaceTree(space, root_path(self.storage_dir, space))
 
     def sign_in_basic(self, name: str, password: str, address: str) -> Principal | None:
-        principal = authenticate_password(self.credentials, name, password)
+        """The principal for Basic credentials; sign-ins and failures are recorded.
+
+        A request whose credentials come from the cache is not a new sign-in:
+        only a password verified now is logged and audited.
+        """
+        principal, verified = authenticate_password(self.credentials, name, password)
         if principal is None:
             logger.warning("failed sign-in for %r from %s", name, address)
             audit.record("auth.signin", actor=name, address=address, outcome="failed")
+        elif verified:
+            logger.info("sign-in of %r from %s", name, address)
+            audit.record("auth.signin", actor=name, address=address)
         return principal
 
-    def ready(self) -> list[str]:
-        """Problems that keep this instance from serving; empty when ready."""
-        problems = []
+    def ready(self) -> dict[str, str]:
+        """Problems that keep this instance from serving, by component; empty: ready."""
+        problems: dict[str, str] = {}
         try:
-            self.database.execute_sql("SELECT 1")
-        except Exception as error:  # noqa: BLE001 - reported, not raised
-            problems.append(f"database: {error}")
-        if not self.storage_dir.is_dir():
-            problems.append(f"storage: {str(self.storage_dir)!r} is not a folder")
+            migrate.current_version()
+        except Exception as error:  # noqa: BLE001 - reported as not ready, not raised
+            problems["database"] = str(error)
+        for folder in (self.storage_dir / "users", self.staging_dir):
+            try:
+                with os.scandir(folder):
+                    pass
+            except OSError as error:
+                problems["storage"] = f"{error.strerror}: {str(folder)!r}"
         return problems

@@ -1,4 +1,9 @@
-"""Database schema versions: each step upgrades from the version before it."""
+"""Database schema versions: a new database is made at the latest version, an
+older one is upgraded step by step.
+
+``tests/data/schema1`` holds a database made by schema 1; the upgrade test
+opens it, so every new step is exercised on real old data.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +18,21 @@ from app.models import TABLES, Meta
 logger = logging.getLogger(__name__)
 
 
-def _schema_1() -> None:
+class SchemaError(Exception):
+    """The database cannot be used by this version of Grove."""
+
+
+def _create() -> None:
+    """A new database: the current models' tables, at the latest version."""
     db.database.obj.create_tables(TABLES, safe=True)
-    Meta.insert(key="storage_id", value=str(uuid.uuid4())).on_conflict_ignore().execute()
+    storage = str(uuid.uuid4())
+    Meta.insert(key="storage_id", value=storage).on_conflict_ignore().execute()
 
 
-# Index i upgrades from version i to i + 1. Append; never edit a shipped step.
-STEPS: tuple[Callable[[], None], ...] = (_schema_1,)
-LATEST = len(STEPS)
+# UPGRADES[i] upgrades version i + 1 to i + 2, on data made by the older code.
+# Append a step with every model change; never edit a shipped one.
+UPGRADES: tuple[Callable[[], None], ...] = ()
+LATEST = 1 + len(UPGRADES)
 
 
 def current_version() -> int:
@@ -34,10 +46,23 @@ def migrate() -> tuple[int, int]:
     """Bring the schema up to date; returns (old version, new version)."""
     old = current_version()
     if old > LATEST:
-        raise RuntimeError(f"database schema {old} is newer than this Grove ({LATEST})")
+        raise SchemaError(
+            f"database schema version {old} is newer than this Grove's ({LATEST}): "
+            "run the newer Grove, or restore the backup taken before upgrading"
+        )
+    if old == 0:
+        with db.write():
+            # Another process may have made it since we looked.
+            if current_version() == 0:
+                _create()
+                Meta.replace(key="schema_version", value=str(LATEST)).execute()
+                logger.info("database created at schema version %d", LATEST)
+        return old, LATEST
     for version in range(old, LATEST):
         with db.write():
-            STEPS[version]()
+            if current_version() > version:
+                continue
+            UPGRADES[version - 1]()
             Meta.replace(key="schema_version", value=str(version + 1)).execute()
         logger.info("database schema upgraded to version %d", version + 1)
     return old, LATEST

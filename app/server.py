@@ -14,9 +14,22 @@ from app.factory import configure_logging, create_app
 logger = logging.getLogger(__name__)
 
 
-def build_server(settings: Settings) -> wsgi.Server:
+class BindError(Exception):
+    """The server cannot listen on the configured address."""
+
+
+class GroveServer(wsgi.Server):
+    """cheroot with its error reports in Grove's log instead of bare stderr."""
+
+    def error_log(
+        self, msg: str = "", level: int = 20, traceback: bool = False
+    ) -> None:
+        logger.log(level, "%s", msg, exc_info=traceback)
+
+
+def build_server(settings: Settings) -> GroveServer:
     host, _, port = settings.bind.rpartition(":")
-    server = wsgi.Server(
+    server = GroveServer(
         (host.strip("[]"), int(port)),
         create_app(settings),
         numthreads=settings.threads,
@@ -25,13 +38,19 @@ def build_server(settings: Settings) -> wsgi.Server:
         timeout=60,
         server_name="grove",
     )
+    # A head over this size answers 414 (request line) or 413 (headers).
     server.max_request_header_size = settings.max_header_bytes
     return server
 
 
 def run(settings: Settings) -> None:
+    """Serve until SIGINT or SIGTERM."""
     configure_logging(settings)
     server = build_server(settings)
+    try:
+        server.prepare()
+    except OSError as error:
+        raise BindError(f"cannot listen on {settings.bind}: {error}") from None
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -39,7 +58,7 @@ def run(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, stop)
     logger.info("Grove serving %s on http://%s/", settings.data, settings.bind)
     try:
-        server.start()
+        server.serve()
     except KeyboardInterrupt:
         logger.info("stopping")
     finally:

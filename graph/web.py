@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
 
 from app.instance import Grove
+
+logger = logging.getLogger(__name__)
 
 
 def create_web_app(grove: Grove) -> Flask:
     web = Flask("grove")
 
     @web.get("/healthz")
-    def healthz() -> object:
+    def healthz() -> ResponseReturnValue:
         return jsonify(status="ok")
 
     @web.get("/readyz")
-    def readyz() -> object:
+    def readyz() -> ResponseReturnValue:
         problems = grove.ready()
         if problems:
-            return jsonify(status="unavailable", problems=problems), 503
+            # The details name paths: they go to the log, not to the anonymous caller.
+            logger.warning("not ready: %s", problems)
+            return jsonify(status="unavailable", problems=sorted(problems)), 503
         return jsonify(status="ok")
 
     return web

@@ -67,16 +67,16 @@ def parse_basic(header: str) -> tuple[str, str] | None:
 
 def authenticate_password(
     cache: CredentialCache, name: str, password: str
-) -> Principal | None:
-    """The principal for a name and password, or None."""
+) -> tuple[Principal | None, bool]:
+    """The principal for a name and password (or None), and whether the password
+    was verified now rather than found in the cache (a sign-in worth recording)."""
     user = User.get_or_none(User.name == name)
     if user is None:
-        return None
+        return None, False
     cached = cache.get(name, password)
     if cached and cached == (user.id, user.credential_generation):
-        return Principal(user.id, user.name, user.is_admin)
+        return Principal(user.id, user.name, user.is_admin), False
     if not verify_password(user.password_hash, password):
-        return None
+        return None, False
     cache.put(name, password, user.id, user.credential_generation)
-    logger.info("sign-in of %r with password", name)
-    return Principal(user.id, user.name, user.is_admin)
+    return Principal(user.id, user.name, user.is_admin), True
