@@ -14,8 +14,9 @@ import io
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 from wsgidav import util
@@ -29,13 +30,14 @@ from wsgidav.dav_error import (
     HTTP_NOT_IMPLEMENTED,
     HTTP_PRECONDITION_FAILED,
     HTTP_REQUEST_ENTITY_TOO_LARGE,
-    PRECONDITION_CODE_PropfindFiniteDepth,
     DAVError,
+    PRECONDITION_CODE_PropfindFiniteDepth,
 )
 from wsgidav.request_server import RequestServer
 
-from app import acl, audit
+from app import acl
 from app.errors import PreconditionFailed
+from app.storage import changes
 from app.storage.names import check_new_name
 from app.storage.paths import check_url_path
 from app.storage.tree import Item
@@ -86,6 +88,33 @@ def guard_xml_body(environ: dict[str, Any], limit: int) -> None:
         raise DAVError(HTTP_BAD_REQUEST, "XML bodies with a DOCTYPE are refused")
 
 
+def _if_by_lock_url(environ: dict[str, Any]) -> dict[str, Any] | None:
+    """The parsed If header with its tagged lists keyed by lock URL.
+
+    A tag names a resource by its URL in some layout; keyed by the canonical
+    lock URL, the list applies to that resource whichever layout the request
+    used (RFC 4918 10.4.3). Tags that name nothing here match nothing.
+    """
+    parsed: dict[str, list[Any]] | None = environ["wsgidav.conditions.if"]
+    if not parsed:
+        return parsed
+    keyed: dict[str, list[Any]] = {}
+    for tag, lists in parsed.items():
+        key = tag if tag == "*" else (_tag_lock_url(tag, environ) or tag)
+        keyed.setdefault(key, []).extend(lists)
+    return keyed
+
+
+def _tag_lock_url(tag: str, environ: dict[str, Any]) -> str | None:
+    path = unquote(urlsplit(tag).path)
+    providers = environ["wsgidav.config"]["provider_mapping"].values()
+    prefixes = sorted(((p.mount_path + p.share_path, p) for p in providers), reverse=True)
+    for prefix, provider in prefixes:
+        if path.startswith(prefix + "/"):
+            return str(provider.lock_url(path[len(prefix):], environ))
+    return None
+
+
 def _etag_list(value: str) -> list[str]:
     return [tag.strip().removeprefix("W/").strip('"') for tag in value.split(",")]
 
@@ -131,7 +160,51 @@ class GroveRequestServer(RequestServer):
             # Before the library unquotes it and resolves "..".
             with translated():
                 check_url_path(environ["HTTP_DESTINATION"])
-        return super().__call__(environ, start_response)
+        if "HTTP_IF" in environ:
+            util.parse_if_header_dict(environ)
+            environ["wsgidav.conditions.if"] = _if_by_lock_url(environ)
+        return self._lock_hrefs_for_client(super().__call__(environ, start_response))
+
+    def _lock_hrefs_for_client(self, body: Iterable[bytes]) -> Iterator[bytes]:
+        """Name conflicting locks by their URL in the request's layout (423 bodies)."""
+        try:
+            yield from body
+        except DAVError as error:
+            condition = error.err_condition
+            if condition is not None:
+                provider = self._davProvider
+                condition.hrefs = [provider.href_for_ref_url(h) for h in condition.hrefs]
+            raise
+
+    def _evaluate_if_new(self, parent: FolderResource, ref_url: str,
+                         environ: dict[str, Any]) -> None:
+        """The If header on a URL that does not exist yet (PUT of a new file).
+
+        Its state tokens are those of the locks that would cover it (RFC 4918
+        10.4.4); no entity tag matches it.
+        """
+        if "HTTP_IF" not in environ:
+            return
+        covering = self._davProvider.lock_manager.get_indirect_url_lock_list(
+            ref_url, principal=environ["wsgidav.user_name"]
+        )
+        tokens = [lock["token"] for lock in covering]
+        # The library asks the resource only whether it supports entity tags.
+        if not util.test_if_header_dict(
+            parent, environ["wsgidav.conditions.if"], ref_url, tokens, ""
+        ):
+            raise DAVError(HTTP_PRECONDITION_FAILED, "'If' header condition failed")
+
+    def do_LOCK(self, environ: dict[str, Any], start_response: Any) -> Any:
+        try:
+            return super().do_LOCK(environ, start_response)
+        except DAVError:
+            made = environ.pop("grove.made_for_lock", None)
+            if made is not None:
+                # LOCK on an unmapped URL made an empty file, then was refused.
+                with translated():
+                    changes.delete(made)
+            raise
 
     def _send_response(self, environ: Any, start_response: Any, root_res: Any,
                        success_code: Any, error_list: Any) -> Any:
@@ -181,15 +254,18 @@ class GroveRequestServer(RequestServer):
         if res is None and "HTTP_IF_MATCH" in environ:
             raise DAVError(HTTP_PRECONDITION_FAILED, "If-Match on a missing resource")
         self._evaluate_if_headers(res, environ)
+        if res is None:
+            self._evaluate_if_new(parent, ref_url, environ)
+            # A new member changes the parent's membership (RFC 4918 7.4).
+            self._check_write_permission(parent, "0", environ)
 
-        if "wsgidav.conditions.if" not in environ:
-            util.parse_if_header_dict(environ)
         with provider.lock_manager.write_transaction(
             url=ref_url,
             token_list=environ["wsgidav.ifLockTokenList"],
             principal=environ["wsgidav.user_name"],
         ):
-            item = self._receive(environ, parent.item, name, mtime)
+            check = self._commit_check(environ, ref_url)
+            item = self._receive(environ, parent.item, name, mtime, check)
 
         parent.audit("file.update" if res else "file.create", f"/{item.tree.space.id}/{'/'.join(item.parts)}")
         headers = [
@@ -202,7 +278,25 @@ class GroveRequestServer(RequestServer):
         status = HTTP_NO_CONTENT if res else HTTP_CREATED
         return util.send_status_response(environ, start_response, status, add_headers=headers)
 
-    def _receive(self, environ: dict[str, Any], folder: Item, name: str, mtime: float | None) -> Item:
+    def _commit_check(self, environ: dict[str, Any], ref_url: str) -> Any:
+        """What must still hold when the upload commits: preconditions and locks."""
+        etags = _precondition(environ)
+        lock_manager = self._davProvider.lock_manager
+
+        def check(existing: Item | None) -> None:
+            etags(existing)
+            # Another worker may have granted a lock while the body streamed in.
+            lock_manager.check_write_permission(
+                url=ref_url,
+                depth="0",
+                token_list=environ["wsgidav.ifLockTokenList"],
+                principal=environ["wsgidav.user_name"],
+            )
+
+        return check
+
+    def _receive(self, environ: dict[str, Any], folder: Item, name: str,
+                 mtime: float | None, check: Any) -> Item:
         settings = self.grove.settings
         upload = Upload(self.grove.staging_dir, durable=settings.durability == "fsync")
         try:
@@ -210,7 +304,7 @@ class GroveRequestServer(RequestServer):
                 for chunk in _body(environ):
                     upload.write(chunk)
                 upload.verify(environ.get("HTTP_OC_CHECKSUM"))
-                return upload.commit(folder, name, precondition=_precondition(environ), mtime=mtime)
+                return upload.commit(folder, name, precondition=check, mtime=mtime)
         finally:
             upload.abort()
 
