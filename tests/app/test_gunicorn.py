@@ -14,8 +14,13 @@ ADMIN = ("admin", "admin-password-1")
 
 def test_gunicorn_with_two_workers_serves_webdav(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    config = tmp_path / "grove.toml"
+    config.write_text("propfind_infinity_limit = 1\n")
     with gunicorn(
-        data, tmp_path / "gunicorn.log", GROVE_ADMIN_PASSWORD=ADMIN[1]
+        data,
+        tmp_path / "gunicorn.log",
+        GROVE_ADMIN_PASSWORD=ADMIN[1],
+        GROVE_CONFIG=str(config),
     ) as server:
         session = requests.Session()
         session.auth = ADMIN
@@ -31,6 +36,11 @@ def test_gunicorn_with_two_workers_serves_webdav(tmp_path: Path) -> None:
         )
         assert listing.status_code == 207
         assert b"hello.txt" in listing.content
+        session.request("MKCOL", f"{base}/folder", timeout=30)
+        infinity = session.request(
+            "PROPFIND", f"{base}/", headers={"Depth": "infinity"}, timeout=30
+        )
+        assert infinity.status_code == 403  # the limit from GROVE_CONFIG
         assert requests.get(f"{server.url}/readyz", timeout=30).status_code == 200
 
         # gunicorn's default limit_request_line (4094) would answer 414 here.
