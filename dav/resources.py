@@ -97,9 +97,13 @@ class GroveResourceMixin:
             return f'"{self.item.etag}"'
         if name in properties.LIVE:
             try:
-                return properties.live_value(name, self.item, self.perms)
+                value = properties.live_value(name, self.item, self.perms)
             except LookupError:
                 raise DAVError(HTTP_NOT_FOUND) from None
+            if isinstance(value, str) and not xml_safe(value):
+                # A name from disk that XML 1.0 cannot carry: the href has it.
+                raise DAVError(HTTP_NOT_FOUND)
+            return value
         if name.startswith("{DAV:}"):
             return super().get_property_value(name)  # type: ignore[misc]
         value = self._dead().get(name)

@@ -39,7 +39,7 @@ from app import acl
 from app.errors import PreconditionFailed
 from app.storage import changes
 from app.storage.names import check_new_name
-from app.storage.paths import check_url_path
+from app.storage.paths import check_destination
 from app.storage.tree import Item
 from app.storage.upload import Upload
 from dav import propname
@@ -159,7 +159,7 @@ class GroveRequestServer(RequestServer):
         if "HTTP_DESTINATION" in environ:
             # Before the library unquotes it and resolves "..".
             with translated():
-                check_url_path(environ["HTTP_DESTINATION"])
+                check_destination(environ["HTTP_DESTINATION"])
         if "HTTP_IF" in environ:
             util.parse_if_header_dict(environ)
             environ["wsgidav.conditions.if"] = _if_by_lock_url(environ)

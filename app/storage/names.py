@@ -19,6 +19,19 @@ def xml_safe(name: str) -> bool:
     return _UNSAFE.search(name) is None
 
 
+def is_text(name: str) -> bool:
+    """True when a name read from disk was valid UTF-8 (no surrogate escapes).
+
+    Other names cannot be written in a URL that Grove accepts, nor stored as
+    text in the database, so Grove leaves such entries alone.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_new_name(name: str) -> str:
     """Validate a name for a new file or folder; returns its NFC spelling."""
     if name in ("", ".", ".."):

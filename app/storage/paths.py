@@ -41,6 +41,19 @@ def check_url_path(raw: str) -> None:
         raise BadRequest(f"path is not UTF-8: {path!r}") from None
 
 
+def check_destination(value: str) -> None:
+    """Refuse a Destination header as :func:`check_url_path` does, and refuse
+    tabs and line breaks in it.
+
+    WsgiDAV unquotes a Destination before parsing it as a URL, and URL parsing
+    drops tabs and line breaks, so ``a%09b`` would arrive as ``ab``.
+    """
+    check_url_path(value)
+    decoded = unquote_to_bytes(value)
+    if any(char in decoded for char in b"\t\r\n"):
+        raise BadRequest(f"tab or line break in Destination {value!r}")
+
+
 def split_path(path: str) -> list[str]:
     """Split a decoded URL path into names, refusing traversal and NUL bytes."""
     parts = [part for part in path.split("/") if part]

@@ -18,6 +18,7 @@ from pathlib import Path
 from app import db
 from app.models import Node, Space
 from app.storage import ids
+from app.storage.names import is_text
 from app.storage.paths import followable, resolve
 
 logger = logging.getLogger(__name__)
@@ -119,8 +120,8 @@ class SpaceTree:
                         changed.append(row)
                 else:
                     old = row
-                    link = entry.is_symlink()
-                    row = self._adopt(Path(entry.path), st, folder.id, entry.name, link=link)
+                    path, link = Path(entry.path), entry.is_symlink()
+                    row = self._adopt(path, st, folder.id, entry.name, link=link)
                     if old is not None and old.id == row.id:
                         # Same node, new inode: replaced on disk (or a link's
                         # target replaced), so its row follows.
@@ -156,6 +157,10 @@ class SpaceTree:
             ).where(Node.id.in_(lineage)).execute()
 
     def _entry_stat(self, entry: os.DirEntry[str]) -> os.stat_result | None:
+        """The stat of an entry to list, None for one Grove does not serve."""
+        if not is_text(entry.name):
+            logger.debug("not serving %r: its name is not UTF-8", entry.path)
+            return None
         try:
             st = entry.stat(follow_symlinks=False)
             if stat.S_ISLNK(st.st_mode):
