@@ -6,12 +6,19 @@ Requests that a client library would normalise are sent raw (tests.dav.rawhttp).
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import threading
+import time
+from email.utils import formatdate
 from pathlib import Path
 
 import pytest
+import requests
 from lxml import etree
 
-from tests.dav.rawhttp import send
+from tests.conftest import make_settings, start_server
+from tests.dav.rawhttp import auth_header, chunked, send
 
 NS = {"d": "DAV:"}
 BASE = "/remote.php/dav/files/alice"
@@ -310,3 +317,360 @@ def test_symlinked_folders_are_not_followed(live, alice):
     assert alice.delete(f"{live.dav()}/dir").status_code == 204
     assert (root / "dirlink").is_symlink()
     assert (root / "copy" / "f.txt").read_bytes() == b"f"
+
+
+# --- hostile XML --------------------------------------------------------------------
+
+LAUGHS = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
+HOSTILE_DOCTYPES = [
+    # billion laughs: nine levels of tenfold entity expansion
+    f'<!DOCTYPE d:x [<!ENTITY lol0 "lol">{LAUGHS}]>',
+    # an external entity that would read a local file
+    '<!DOCTYPE d:x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
+    # a parameter entity and an external DTD
+    '<!DOCTYPE d:x [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]>',
+    '<!DOCTYPE d:x SYSTEM "file:///etc/passwd">',
+    # any DOCTYPE at all
+    "<!DOCTYPE d:x>",
+]
+REFERENCE = {0: "&lol9;", 1: "&xxe;"}
+
+
+def hostile_bodies(template: str) -> list[bytes]:
+    out = []
+    for index, doctype in enumerate(HOSTILE_DOCTYPES):
+        text = (
+            '<?xml version="1.0"?>'
+            + doctype
+            + template.replace("VALUE", REFERENCE.get(index, "plain"))
+        )
+        out.append(text.encode())
+    # The same in UTF-16, which a byte search for "<!DOCTYPE" would miss.
+    out.append(
+        (
+            "<?xml version='1.0' encoding='UTF-16'?>"
+            + HOSTILE_DOCTYPES[1]
+            + template.replace("VALUE", "&xxe;")
+        ).encode("utf-16")
+    )
+    return out
+
+
+PROPFIND_T = (
+    '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:VALUE/></d:prop></d:propfind>'
+).replace("<d:VALUE/>", "<d:displayname>VALUE</d:displayname>")
+PROPPATCH_T = (
+    '<d:propertyupdate xmlns:d="DAV:" xmlns:x="urn:example"><d:set><d:prop>'
+    "<x:evil>VALUE</x:evil></d:prop></d:set></d:propertyupdate>"
+)
+LOCK_T = (
+    '<d:lockinfo xmlns:d="DAV:"><d:lockscope><d:exclusive/></d:lockscope>'
+    "<d:locktype><d:write/></d:locktype><d:owner>VALUE</d:owner></d:lockinfo>"
+)
+
+
+def test_hostile_xml_is_refused_with_400_and_changes_nothing(live, alice):
+    url = f"{live.dav()}/doc.txt"
+    alice.put(url, data=b"content")
+    folder = f"{live.dav()}/"
+    for method, target, template in (
+        ("PROPFIND", folder, PROPFIND_T),
+        ("PROPFIND", url, PROPFIND_T),
+        ("PROPPATCH", url, PROPPATCH_T),
+        ("PROPPATCH", folder, PROPPATCH_T),
+        ("LOCK", url, LOCK_T),
+        ("LOCK", f"{live.dav()}/new.txt", LOCK_T),
+        ("LOCK", folder, LOCK_T),
+    ):
+        for body in hostile_bodies(template):
+            started = time.monotonic()
+            answer = alice.request(
+                method,
+                target,
+                data=body,
+                headers={"Depth": "0", "Timeout": "Second-60"},
+            )
+            assert answer.status_code == 400, (method, body[:80], answer.status_code)
+            assert b"root:" not in answer.content and b"lollol" not in answer.content
+            assert time.monotonic() - started < 2
+
+    # Nothing changed: no property set, no lock left, no file made.
+    check = (
+        '<d:propfind xmlns:d="DAV:" xmlns:x="urn:example"><d:prop><x:evil/>'
+        "<d:lockdiscovery/></d:prop></d:propfind>"
+    )
+    answer = alice.request("PROPFIND", folder, data=check, headers={"Depth": "1"})
+    tree = etree.fromstring(answer.content)
+    assert (
+        tree.find(".//{urn:example}evil/..", NS)
+        .getparent()
+        .findtext("d:status", namespaces=NS)
+        .endswith("404 Not Found")
+    )
+    assert not tree.findall(".//d:activelock", NS)
+    assert not any(
+        name.startswith("user.grove.props")
+        for name in os.listxattr(live.user_root() / "doc.txt")
+    )
+    assert files_below(live.user_root()) == {"doc.txt"}
+    assert alice.put(url, data=b"changed").status_code == 204
+
+
+def test_xml_body_over_the_limit_is_refused_before_it_is_read(live):
+    # 20 MB announced, 64 KiB sent: the answer comes before the body does.
+    started = time.monotonic()
+    answer = send(
+        live.url,
+        "PROPFIND",
+        f"{BASE}/",
+        {"Depth": "1", "Content-Type": "application/xml"},
+        b"<" * 65536,
+        length=20 * 1024 * 1024,
+    )
+    assert answer.status == 413
+    assert time.monotonic() - started < 5
+
+
+def test_chunked_xml_body_is_held_to_the_same_limit(tmp_path):
+    with serving(tmp_path, max_xml_body_bytes=4096) as live:
+        small = (
+            b'<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/>'
+            b"</d:prop></d:propfind>"
+        )
+        padded = small.replace(b"<d:prop>", b"<d:prop>" + b" " * 5000)
+        chunked_head = {"Depth": "0", "Transfer-Encoding": "chunked"}
+        for method in ("PROPFIND", "PROPPATCH", "LOCK"):
+            answer = send(
+                live.url, method, f"{BASE}/", chunked_head, chunked(padded, 1000)
+            )
+            assert answer.status == 413, method
+            answer = send(live.url, method, f"{BASE}/", {"Depth": "0"}, padded)
+            assert answer.status == 413, method
+        answer = send(
+            live.url, "PROPFIND", f"{BASE}/", chunked_head, chunked(small, 10)
+        )
+        assert answer.status == 207
+        assert b"getetag" in answer.body
+
+
+# --- Depth: infinity ------------------------------------------------------------------
+
+
+class serving:
+    """A Grove with its own settings and user alice, stopped on exit."""
+
+    def __init__(self, tmp_path: Path, **overrides) -> None:
+        self.settings = make_settings(tmp_path / "data", **overrides)
+
+    def __enter__(self):
+        self.server, live = start_server(self.settings)
+        try:
+            live.add_user("alice")
+        except BaseException:
+            self.server.stop()
+            raise
+        return live
+
+    def __exit__(self, *exc) -> None:
+        self.server.stop()
+
+
+def fill(root: Path, count: int, folders: int = 3) -> None:
+    """``count`` members below ``root``: ``folders`` folders, then files in them."""
+    made = 0
+    for index in range(folders):
+        (root / f"f{index}").mkdir()
+        made += 1
+    while made < count:
+        (root / f"f{made % folders}" / f"{made}.txt").write_bytes(b"x")
+        made += 1
+
+
+def propfind_status(session, url: str, depth: str | None) -> requests.Response:
+    headers = {} if depth is None else {"Depth": depth}
+    return session.request("PROPFIND", url, headers=headers)
+
+
+def test_depth_infinity_is_answered_up_to_the_limit_and_refused_beyond(tmp_path):
+    with serving(tmp_path, propfind_infinity_limit=20) as live:
+        alice = live.session()
+        root = live.user_root()
+        fill(root, 20)
+        for depth in ("infinity", "Infinity", None):
+            answer = propfind_status(alice, live.dav() + "/", depth)
+            assert answer.status_code == 207, depth
+            assert len(etree.fromstring(answer.content).findall("d:response", NS)) == 21
+
+        (root / "f0" / "one-more.txt").write_bytes(b"x")
+        for depth in ("infinity", None):
+            answer = propfind_status(alice, live.dav() + "/", depth)
+            assert answer.status_code == 403, depth
+            error = etree.fromstring(answer.content)
+            assert error.tag == "{DAV:}error"
+            assert error.find("d:propfind-finite-depth", NS) is not None
+        assert propfind_status(alice, live.dav() + "/", "1").status_code == 207
+        assert propfind_status(alice, live.dav() + "/f1", "infinity").status_code == 207
+
+
+def test_depth_infinity_can_be_switched_off(tmp_path):
+    with serving(tmp_path, propfind_infinity="off") as live:
+        alice = live.session()
+        (live.user_root() / "only.txt").write_bytes(b"x")
+        for depth in ("infinity", None):
+            answer = propfind_status(alice, live.dav() + "/", depth)
+            assert answer.status_code == 403
+            assert b"propfind-finite-depth" in answer.content
+        assert propfind_status(alice, live.dav() + "/only.txt", "0").status_code == 207
+
+
+# --- PUT ------------------------------------------------------------------------------
+
+
+def test_content_range_on_put_is_refused_and_keeps_the_old_content(live, alice):
+    url = f"{live.dav()}/r.txt"
+    alice.put(url, data=b"0123456789")
+    answer = alice.put(url, data=b"ab", headers={"Content-Range": "bytes 2-3/10"})
+    assert answer.status_code == 400
+    assert alice.get(url).content == b"0123456789"
+    answer = alice.put(
+        f"{live.dav()}/new.txt", data=b"ab", headers={"Content-Range": "bytes 0-1/2"}
+    )
+    assert answer.status_code == 400
+    assert files_below(live.user_root()) == {"r.txt"}
+
+
+def staging_files(live) -> list[str]:
+    return os.listdir(live.settings.state_dir / "uploads")
+
+
+def test_full_disk_answers_507_and_keeps_the_old_file(tmp_path):
+    data = tmp_path / "small"
+    data.mkdir()
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(data)],
+        check=True,
+        timeout=30,
+    )
+    try:
+        settings = make_settings(data)
+        server, live = start_server(settings)
+        try:
+            live.add_user("alice")
+            alice = live.session()
+            old = os.urandom(1024 * 1024)
+            url = f"{live.dav()}/big.bin"
+            assert alice.put(url, data=old).status_code == 201
+            # Leave about 1 MiB free, then send 3 MiB.
+            free = os.statvfs(data).f_bavail * os.statvfs(data).f_frsize
+            (data / "filler").write_bytes(b"\0" * (free - 1024 * 1024))
+            for target in (url, f"{live.dav()}/new.bin"):
+                body = os.urandom(3 * 1024 * 1024)
+                answer = send(live.url, "PUT", target.removeprefix(live.url), body=body)
+                assert answer.status == 507, (target, answer)
+            assert alice.get(url).content == old
+            assert (live.user_root() / "big.bin").read_bytes() == old
+            assert files_below(live.user_root()) == {"big.bin"}
+            assert staging_files(live) == []
+            # Once there is room again, the same upload goes through.
+            (data / "filler").unlink()
+            assert alice.put(url, data=body).status_code == 204
+        finally:
+            server.stop()
+    finally:
+        subprocess.run(["umount", "-l", str(data)], check=True, timeout=30)
+
+
+def test_two_writers_with_the_same_if_match_one_wins_nothing_torn(live, alice):
+    url = f"{live.dav()}/shared.bin"
+    etag = alice.put(url, data=b"original").headers["ETag"]
+    bodies = [bytes([65 + n]) * (16 * 1024 * 1024) for n in range(2)]
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def write(body: bytes) -> None:
+        session = live.session()
+        barrier.wait(timeout=10)
+        answer = session.put(url, data=body, headers={"If-Match": etag}, timeout=60)
+        statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=write, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [204, 412]
+    stored = (live.user_root() / "shared.bin").read_bytes()
+    assert stored in bodies
+    assert alice.get(url).content == stored
+    assert staging_files(live) == []
+
+
+def test_if_match_star_on_a_missing_file_is_412_and_creates_nothing(live, alice):
+    for value in ("*", '"anything"'):
+        answer = alice.put(
+            f"{live.dav()}/absent.txt", data=b"x", headers={"If-Match": value}
+        )
+        assert answer.status_code == 412, value
+    assert files_below(live.user_root()) == set()
+    existing = f"{live.dav()}/present.txt"
+    alice.put(existing, data=b"1")
+    assert alice.put(existing, data=b"2", headers={"If-Match": "*"}).status_code == 204
+
+
+def test_getetag_carries_the_quotes_of_the_etag_header(live, alice):
+    alice.request("MKCOL", f"{live.dav()}/dir")
+    put = alice.put(f"{live.dav()}/dir/e.txt", data=b"e")
+    body = '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>'
+    answer = alice.request(
+        "PROPFIND", f"{live.dav()}/", data=body, headers={"Depth": "infinity"}
+    )
+    tags = {
+        response.findtext("d:href", namespaces=NS): response.findtext(
+            ".//d:getetag", namespaces=NS
+        )
+        for response in etree.fromstring(answer.content).iterfind("d:response", NS)
+    }
+    assert len(tags) == 3
+    for href, tag in tags.items():
+        assert tag.startswith('"') and tag.endswith('"') and '""' not in tag, href
+    assert tags[f"{BASE}/dir/e.txt"] == put.headers["ETag"]
+    assert (
+        tags[f"{BASE}/dir/e.txt"]
+        == alice.head(f"{live.dav()}/dir/e.txt").headers["ETag"]
+    )
+
+
+def test_x_oc_mtime_is_honoured_on_create_and_update(live, alice):
+    url = f"{live.dav()}/m.txt"
+    for body, mtime in ((b"one", "1300000000"), (b"two", "1400000000.25")):
+        answer = alice.put(url, data=body, headers={"X-OC-Mtime": mtime})
+        assert answer.headers["X-OC-Mtime"] == "accepted"
+        assert os.stat(live.user_root() / "m.txt").st_mtime == float(mtime)
+    listed = alice.request("PROPFIND", url, headers={"Depth": "0"})
+    assert formatdate(1400000000, usegmt=True) in listed.text
+    for bad in ("yesterday", "-5", "1e9"):
+        answer = alice.put(url, data=b"three", headers={"X-OC-Mtime": bad})
+        assert answer.status_code == 400, bad
+    assert alice.get(url).content == b"two"
+
+
+def test_broken_upload_keeps_the_old_content_and_no_staging_file(live, alice):
+    url = f"{live.dav()}/b.bin"
+    alice.put(url, data=b"old content")
+    for sent in (0, 1024 * 1024):
+        head = (
+            f"PUT {BASE}/b.bin HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: {auth_header()}\r\n"
+            f"Content-Length: {8 * 1024 * 1024}\r\n\r\n"
+        ).encode()
+        with socket.create_connection(
+            ("127.0.0.1", int(live.url.rpartition(":")[2]))
+        ) as sock:
+            sock.sendall(head + os.urandom(sent))
+            time.sleep(0.3)
+        deadline = time.monotonic() + 15
+        while staging_files(live) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert staging_files(live) == []
+        assert alice.get(url).content == b"old content"
+    assert files_below(live.user_root()) == {"b.bin"}
