@@ -65,7 +65,10 @@ def move(item: Item, folder: Item, name: str) -> Item:
     """Rename ``item`` to ``folder/name``: one rename, one row, whatever its size."""
     target = folder.path / name
     try:
-        os.rename(item.path, target)
+        if item.path.is_symlink():
+            _move_link(item.path, target)
+        else:
+            os.rename(item.path, target)
     except OSError as error:
         raise _storage_error(error, f"move to {name!r}") from error
     with db.write():
@@ -77,6 +80,20 @@ def move(item: Item, folder: Item, name: str) -> Item:
     moved = folder.tree.item(folder.parts + [name])
     assert moved is not None
     return moved
+
+
+def _move_link(link: Path, target: Path) -> None:
+    """Move a symlink so that it still leads to its file (a plain rename would
+    leave a relative link pointing elsewhere)."""
+    pointing = os.path.relpath(os.path.realpath(link), target.parent)
+    temp = target.parent / f".grove-link-{ids.new_id()}"
+    os.symlink(pointing, temp)
+    try:
+        os.rename(temp, target)
+    except OSError:
+        temp.unlink(missing_ok=True)
+        raise
+    link.unlink()
 
 
 def copy_file(item: Item, folder: Item, name: str, staging: Path) -> Item:

@@ -297,6 +297,32 @@ def test_symlink_to_a_file_inside_the_space_is_an_alias(live, alice):
     assert not (root / "gone.txt").exists()
     assert (root / "real.txt").read_bytes() == b"real"
 
+    # Moved elsewhere it still leads to its file, with the same id; a copy
+    # is a file of its own.
+    (root / "link.txt").symlink_to("real.txt")
+    link_id = fileids()["link.txt"]
+    alice.request("MKCOL", f"{live.dav()}/sub")
+    moved = alice.request(
+        "MOVE",
+        f"{live.dav()}/link.txt",
+        headers={"Destination": f"{live.dav()}/sub/moved.txt"},
+    )
+    assert moved.status_code == 201
+    assert (root / "sub" / "moved.txt").is_symlink()
+    assert alice.get(f"{live.dav()}/sub/moved.txt").content == b"real"
+    moved_id = alice.request(
+        "PROPFIND", f"{live.dav()}/sub/moved.txt", data=body, headers={"Depth": "0"}
+    )
+    assert link_id in moved_id.text
+    copied = alice.request(
+        "COPY",
+        f"{live.dav()}/sub/moved.txt",
+        headers={"Destination": f"{live.dav()}/copy.txt"},
+    )
+    assert copied.status_code == 201
+    assert not (root / "copy.txt").is_symlink()
+    assert (root / "copy.txt").read_bytes() == b"real"
+
 
 def test_symlinked_folders_are_not_followed(live, alice):
     root = live.user_root()
