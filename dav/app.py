@@ -9,6 +9,7 @@ from wsgidav.error_printer import ErrorPrinter
 from wsgidav.wsgidav_app import WsgiDAVApp
 
 from app.instance import Grove
+from dav.failures import FaultBarrier
 from dav.locks import DatabaseLockStorage
 from dav.provider import GroveProvider
 from dav.resolver import GroveRequestResolver
@@ -30,7 +31,7 @@ def create_dav_app(grove: Grove) -> Any:
         },
         "lock_storage": DatabaseLockStorage(grove.settings.lock_timeout_max),
         "property_manager": None,
-        "middleware_stack": [ErrorPrinter, GroveRequestResolver],
+        "middleware_stack": [ErrorPrinter, FaultBarrier, GroveRequestResolver],
         "http_authenticator": {"domain_controller": None},
         "add_header_MS_Author_Via": True,
         "dir_browser": {"enable": False},
@@ -44,4 +45,6 @@ def create_dav_app(grove: Grove) -> Any:
     library_logger = logging.getLogger("wsgidav")
     library_logger.setLevel(logging.WARNING)
     library_logger.propagate = True
+    # FaultBarrier has logged every fault once already, with its traceback.
+    logging.getLogger("wsgidav.error_printer").setLevel(logging.CRITICAL)
     return app

@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 
-from app.auth.passwords import verify_password
+from app.auth.passwords import hash_password, verify_password
 from app.auth.principal import Principal
 from app.models import User
 
@@ -65,6 +65,9 @@ def parse_basic(header: str) -> tuple[str, str] | None:
     return (name, password) if sep else None
 
 
+_DUMMY_HASH = hash_password("not a real password")
+
+
 def authenticate_password(
     cache: CredentialCache, name: str, password: str
 ) -> tuple[Principal | None, bool]:
@@ -72,6 +75,9 @@ def authenticate_password(
     was verified now rather than found in the cache (a sign-in worth recording)."""
     user = User.get_or_none(User.name == name)
     if user is None:
+        # Spend the same time as for a wrong password: timing must not tell
+        # which names exist.
+        verify_password(_DUMMY_HASH, password)
         return None, False
     cached = cache.get(name, password)
     if cached and cached == (user.id, user.credential_generation):
