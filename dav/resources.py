@@ -6,7 +6,7 @@ import calendar
 import mimetypes
 import shutil
 from collections.abc import Callable
-from email.utils import parsedate_tz
+from email.utils import formatdate, parsedate_tz
 from typing import Any
 
 from lxml import etree
@@ -95,6 +95,8 @@ class GroveResourceMixin:
     def get_property_value(self, name: str) -> Any:
         if name == "{DAV:}getetag":
             return f'"{self.item.etag}"'
+        if name == properties.WIN32_MTIME:
+            return formatdate(self.item.st.st_mtime, usegmt=True)
         if name in properties.LIVE:
             try:
                 value = properties.live_value(name, self.item, self.perms)
@@ -115,12 +117,14 @@ class GroveResourceMixin:
         if name.startswith("{DAV:}") or name in properties.LIVE:
             return super().set_property_value(name, value, dry_run=dry_run)  # type: ignore[misc]
         self.require(acl.Perm.WRITE if not self.is_collection else acl.Perm.CREATE)
-        if name == properties.WIN32_MTIME and value is not None:
-            mtime = _http_date(value.text or "")
-            if dry_run:
-                return True
-            with translated():
-                changes.set_mtime(self.item, mtime)
+        if name == properties.WIN32_MTIME:
+            # It is the file's mtime, not a stored text that later writes
+            # would leave stale; removing it changes nothing.
+            mtime = _http_date(value.text or "") if value is not None else None
+            if mtime is not None and not dry_run:
+                with translated():
+                    changes.set_mtime(self.item, mtime)
+            return True
         if dry_run:
             return True
         stored = self._dead()

@@ -75,6 +75,18 @@ def test_win32_timestamp_proppatch_sets_mtime_and_stores_the_rest(live, alice):
     assert modified == formatdate(1400000000, usegmt=True)
     # The content is untouched and readable.
     assert alice.get(url).content == b"doc"
+    # Win32LastModifiedTime is the file's mtime: a later write moves it too.
+    alice.put(url, data=b"doc 2", headers={"X-OC-Mtime": "1500000000"})
+    found = etree.fromstring(
+        alice.request("PROPFIND", url, data=body, headers={"Depth": "0"}).content
+    )
+    assert found.findtext(".//z:Win32LastModifiedTime", namespaces=NS) == formatdate(
+        1500000000, usegmt=True
+    )
+    assert (
+        found.findtext(".//z:Win32CreationTime", namespaces=NS)
+        == props["Win32CreationTime"]
+    )
 
 
 def test_win32_proppatch_on_a_folder_is_accepted(live, alice):
