@@ -32,8 +32,8 @@ lint: $(VENV)/.test-installed
 	$(BIN)/mypy
 
 bench: $(VENV)/.test-installed
-	scripts/system-packages.sh nginx:/usr/sbin/nginx libnginx-mod-http-dav-ext:/usr/share/nginx/modules-available/mod-http-dav-ext.conf
-	$(BIN)/python -m bench.run
+	scripts/system-packages.sh nginx:/usr/sbin/nginx libnginx-mod-http-dav-ext:/usr/share/nginx/modules-available/mod-http-dav-ext.conf curl:/usr/bin/curl
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
