@@ -48,7 +48,11 @@ from dav.resources import FolderResource
 
 logger = logging.getLogger(__name__)
 
-XML_METHODS = {"PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "REPORT", "SEARCH"}
+# Methods whose body, if any, is XML. MOVE and COPY may carry RFC 2518's
+# propertybehavior, which the library reads whole into memory and ignores.
+XML_METHODS = {
+    "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "REPORT", "SEARCH", "MOVE", "COPY"
+}
 READ_BLOCK = 1024 * 1024
 _XML_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False

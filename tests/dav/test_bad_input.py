@@ -457,6 +457,40 @@ def test_xml_body_over_the_limit_is_refused_before_it_is_read(live):
     assert time.monotonic() - started < 5
 
 
+def test_move_and_copy_bodies_are_held_to_the_xml_rules(live, alice):
+    alice.put(f"{live.dav()}/a.txt", data=b"mine")
+    destination = {"Destination": f"{live.dav()}/b.txt"}
+    for method in ("MOVE", "COPY"):
+        answer = send(
+            live.url,
+            method,
+            f"{BASE}/a.txt",
+            destination,
+            b"<" * 65536,
+            length=20 * 1024 * 1024,
+        )
+        assert answer.status == 413, method
+        for body in hostile_bodies(
+            '<d:propertybehavior xmlns:d="DAV:"><d:keepalive>VALUE</d:keepalive>'
+            "</d:propertybehavior>"
+        ):
+            answer = alice.request(
+                method, f"{live.dav()}/a.txt", data=body, headers=destination
+            )
+            assert answer.status_code == 400, method
+    assert files_below(live.user_root()) == {"a.txt"}
+    # RFC 2518's propertybehavior is still accepted (DAV Explorer sends it).
+    keepalive = (
+        '<?xml version="1.0"?><d:propertybehavior xmlns:d="DAV:">'
+        "<d:keepalive>*</d:keepalive></d:propertybehavior>"
+    )
+    answer = alice.request(
+        "COPY", f"{live.dav()}/a.txt", data=keepalive, headers=destination
+    )
+    assert answer.status_code == 201
+    assert alice.get(f"{live.dav()}/b.txt").content == b"mine"
+
+
 def test_chunked_xml_body_is_held_to_the_same_limit(tmp_path):
     with serving(tmp_path, max_xml_body_bytes=4096) as live:
         small = (
