@@ -1,4 +1,4 @@
-"""The benchmark's HTTP client: one persistent connection per thread.
+"""The benchmark's HTTP client: one persistent connection per client process.
 
 Bodies are drained into a reused buffer, so the client copies each byte once
 and allocates nothing per request; the 1 GiB transfers use curl instead.
@@ -7,6 +7,7 @@ and allocates nothing per request; the 1 GiB transfers use curl instead.
 from __future__ import annotations
 
 import http.client
+import multiprocessing
 import resource
 import subprocess
 import threading
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.servers import BenchError, Server
 
@@ -73,49 +75,91 @@ class Dav:
 class Parallel:
     elapsed: float  # seconds from the common start until the last client finished
     count: int  # sum of what the clients' tasks returned
-    client_cpu: float  # the client process's CPU seconds per wall second
+    client_cpu: float  # the client processes' CPU seconds per wall second
+
+
+def _client(
+    server: Server,
+    index: int,
+    task: Callable[[Dav, int], int],
+    barrier: Any,
+    answers: Any,
+) -> None:
+    """One client process: warm its connection, wait for the start, run, report."""
+    dav = Dav(server)
+    try:
+        dav.warm()
+        barrier.wait(timeout=TIMEOUT)
+        cpu = _own_cpu()
+        count = task(dav, index)
+        answers.send(("ok", (count, _own_cpu() - cpu)))
+    except BaseException as error:  # noqa: BLE001 - reported to the parent
+        barrier.abort()  # the others and the parent stop waiting at once
+        answers.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        dav.close()
+        answers.close()
 
 
 def run_parallel(
     server: Server, clients: int, task: Callable[[Dav, int], int]
 ) -> Parallel:
-    """Run ``task(dav, index)`` on ``clients`` warm connections started together."""
-    connections = [Dav(server) for _ in range(clients)]
-    for connection in connections:
-        connection.warm()
-    barrier = threading.Barrier(clients + 1)
-    counts = [0] * clients
-    errors: list[BaseException] = []
+    """Run ``task(dav, index)`` in ``clients`` processes, started together.
 
-    def work(index: int) -> None:
-        barrier.wait()
-        try:
-            counts[index] = task(connections[index], index)
-        except BaseException as error:  # noqa: BLE001 - re-raised in the caller
-            errors.append(error)
-
-    threads = [
-        threading.Thread(target=work, args=(i,), daemon=True) for i in range(clients)
+    Processes rather than threads: one interpreter's lock would cap the client
+    at one core, below what nginx serves.
+    """
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(clients + 1)
+    pipes = [context.Pipe(duplex=False) for _ in range(clients)]
+    processes = [
+        context.Process(
+            target=_client, args=(server, index, task, barrier, pipes[index][1])
+        )
+        for index in range(clients)
     ]
-    for thread in threads:
-        thread.start()
-    cpu_before = _cpu_seconds()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join(timeout=TIMEOUT * 2)
-    elapsed = time.perf_counter() - started
-    cpu = _cpu_seconds() - cpu_before
-    for connection in connections:
-        connection.close()
-    if errors:
-        raise errors[0]
-    if any(thread.is_alive() for thread in threads):
-        raise BenchError(f"{server.name}: clients still running after {TIMEOUT * 2} s")
-    return Parallel(elapsed, sum(counts), cpu / elapsed)
+    for process in processes:
+        process.start()
+    try:
+        try:
+            barrier.wait(timeout=TIMEOUT)
+        except threading.BrokenBarrierError:
+            raise BenchError(f"{server.name}: {_first_error(pipes)}") from None
+        started = time.perf_counter()
+        answers = [_answer(server, receiver) for receiver, _ in pipes]
+        elapsed = time.perf_counter() - started
+    finally:
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+                process.join()
+    cpu = sum(answer[1] for answer in answers)
+    return Parallel(elapsed, sum(answer[0] for answer in answers), cpu / elapsed)
 
 
-def _cpu_seconds() -> float:
+def _answer(server: Server, receiver: Any) -> tuple[int, float]:
+    if not receiver.poll(TIMEOUT * 2):
+        raise BenchError(f"{server.name}: a client still ran after {TIMEOUT * 2} s")
+    outcome, value = receiver.recv()
+    if outcome != "ok":
+        raise BenchError(f"{server.name}: client failed: {value}")
+    return int(value[0]), float(value[1])
+
+
+def _first_error(pipes: list[Any]) -> str:
+    """The failure that broke the start, rather than the others' broken barrier."""
+    errors = []
+    for receiver, _ in pipes:
+        if receiver.poll(10):
+            outcome, value = receiver.recv()
+            if outcome != "ok":
+                errors.append(str(value))
+    errors.sort(key=lambda text: text.startswith("BrokenBarrierError"))
+    return errors[0] if errors else "a client did not start"
+
+
+def _own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
