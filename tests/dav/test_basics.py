@@ -192,3 +192,14 @@ def test_lock_taken_through_one_layout_holds_on_another(live, alice):
     ok = alice.put(f"{live.url}/remote.php/webdav/l.txt", data=b"2", headers={"If": f"({token})"})
     assert ok.status_code == 204
     time.sleep(0)
+
+
+def test_dav_files_accepts_the_user_id_as_well_as_the_name(live, alice):
+    from app.models import User
+
+    alice.put(f"{live.dav()}/id.txt", data=b"by id")
+    user_id = User.get(User.name == "alice").id
+    assert alice.get(f"{live.url}/dav/files/{user_id}/id.txt").content == b"by id"
+    listing = alice.request("PROPFIND", f"{live.url}/dav/files/{user_id}/",
+                            headers={"Depth": "1"})
+    assert f"/dav/files/{user_id}/id.txt".encode() in listing.content
