@@ -24,6 +24,8 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.test-installed
 	scripts/system-packages.sh
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 lint: $(VENV)/.test-installed

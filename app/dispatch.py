@@ -47,11 +47,17 @@ class _Logged:
             self._on_close(self._sent)
 
 
-def _plain(start_response: Callable[..., Any], status: str, text: str,
-           extra: list[tuple[str, str]] | None = None) -> list[bytes]:
+def _plain(
+    start_response: Callable[..., Any],
+    status: str,
+    text: str,
+    extra: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
     body = (text + "\n").encode()
-    headers = [("Content-Type", "text/plain; charset=utf-8"),
-               ("Content-Length", str(len(body)))]
+    headers = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+    ]
     start_response(status, headers + (extra or []))
     return [body]
 
@@ -65,10 +71,16 @@ def _readable(path: str) -> str:
 
 
 def _anonymous_options(start_response: Callable[..., Any]) -> list[bytes]:
-    return _plain(start_response, "200 OK", "", [
-        ("DAV", "1, 2"), ("MS-Author-Via", "DAV"),
-        ("Allow", "OPTIONS, GET, HEAD, PROPFIND"),
-    ])
+    return _plain(
+        start_response,
+        "200 OK",
+        "",
+        [
+            ("DAV", "1, 2"),
+            ("MS-Author-Via", "DAV"),
+            ("Allow", "OPTIONS, GET, HEAD, PROPFIND"),
+        ],
+    )
 
 
 class Dispatcher:
@@ -77,12 +89,16 @@ class Dispatcher:
         self.dav_app = dav_app
         self.web_app = web_app
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         started = time.monotonic()
         status_seen = ["-"]
         path = environ.get("PATH_INFO", "")
 
-        def recording_start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        def recording_start_response(
+            status: str, headers: Any, exc_info: Any = None
+        ) -> Any:
             status_seen[0] = status.split(" ", 1)[0]
             return start_response(status, headers, exc_info)
 
@@ -102,7 +118,9 @@ class Dispatcher:
         body = self._route(environ, recording_start_response)
         return _Logged(body, log_line)
 
-    def _route(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def _route(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         # The target as sent (cheroot: REQUEST_URI, gunicorn: RAW_URI): the
         # decoded PATH_INFO can no longer tell "%2F" from "/".
@@ -124,7 +142,12 @@ class Dispatcher:
                     *credentials, address=environ.get("REMOTE_ADDR", "")
                 )
             if principal is None:
-                return _plain(start_response, "401 Unauthorized", "invalid credentials", [CHALLENGE])
+                return _plain(
+                    start_response,
+                    "401 Unauthorized",
+                    "invalid credentials",
+                    [CHALLENGE],
+                )
             environ["grove.principal"] = principal
             environ["wsgidav.auth.user_name"] = principal.name
         if path.startswith(DAV_PREFIXES) or path in ("/remote.php/webdav", "/webdav"):
@@ -133,7 +156,9 @@ class Dispatcher:
                     # davfs2 and Windows probe the mount URL before they sign
                     # in; the answer must not depend on what exists there.
                     return _anonymous_options(start_response)
-                return _plain(start_response, "401 Unauthorized", "sign in required", [CHALLENGE])
+                return _plain(
+                    start_response, "401 Unauthorized", "sign in required", [CHALLENGE]
+                )
             environ.setdefault("wsgidav.auth.user_name", "")
             return self.dav_app(environ, start_response)
         return self.web_app(environ, start_response)

@@ -50,6 +50,8 @@ class Space(BaseModel):
     folder = peewee.CharField(unique=True, max_length=600)
     created = peewee.FloatField(default=now)
 
+    owner_id: str | None  # peewee's accessor for the owner column
+
 
 class Node(BaseModel):
     """A file or folder Grove has seen; its id also lives in ``user.grove.id``."""

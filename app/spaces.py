@@ -46,7 +46,9 @@ def root_path(storage_dir: Path, space: Space) -> Path:
 def _free_folder(storage_dir: Path, parent: str, name: str) -> str:
     base = f"{parent}/{folder_name(name)}"
     candidate, counter = base, 1
-    while (storage_dir / candidate).exists() or Space.get_or_none(Space.folder == candidate):
+    while (storage_dir / candidate).exists() or Space.get_or_none(
+        Space.folder == candidate
+    ):
         counter += 1
         candidate = f"{base}-{counter}"
     return candidate
@@ -55,7 +57,9 @@ def _free_folder(storage_dir: Path, parent: str, name: str) -> str:
 def create_personal(storage_dir: Path, user: User) -> Space:
     """Make a user's personal space and its folder (the name is fixed from now on)."""
     folder = _free_folder(storage_dir, "users", user.name)
-    space = Space(id=str(uuid.uuid4()), kind="personal", owner=user, name=user.name, folder=folder)
+    space = Space(
+        id=str(uuid.uuid4()), kind="personal", owner=user, name=user.name, folder=folder
+    )
     path = storage_dir / folder
     path.mkdir(parents=True)
     ids.write_id(path, space.id)

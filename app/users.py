@@ -20,7 +20,13 @@ MIN_PASSWORD = 8
 
 
 def _check_name(name: str) -> None:
-    if not name or len(name) > 64 or not xml_safe(name) or "/" in name or name in (".", ".."):
+    if (
+        not name
+        or len(name) > 64
+        or not xml_safe(name)
+        or "/" in name
+        or name in (".", "..")
+    ):
         raise BadRequest(f"invalid user name {name!r}")
     if name.strip() != name or ":" in name:
         raise BadRequest(f"user name has spaces at its ends or a colon: {name!r}")
@@ -55,7 +61,9 @@ def add(
     with db.write():
         user.save(force_insert=True)
     spaces.create_personal(storage_dir, user)
-    audit.record("user.create", actor=actor, target=name, detail="admin" if admin else "")
+    audit.record(
+        "user.create", actor=actor, target=name, detail="admin" if admin else ""
+    )
     return user
 
 
@@ -70,7 +78,9 @@ def set_password(name: str, password: str, *, actor: str = "") -> None:
     audit.record("user.password", actor=actor, target=name)
 
 
-def delete(storage_dir: Path, state_dir: Path, name: str, *, actor: str = "") -> Path | None:
+def delete(
+    storage_dir: Path, state_dir: Path, name: str, *, actor: str = ""
+) -> Path | None:
     """Remove an account; its files move to .grove/trash/users/ (returned)."""
     user = get(name)
     kept: Path | None = None

@@ -1,4 +1,4 @@
-"""Faults inside WebDAV handling: logged once with a traceback, answered without details.
+"""Faults in WebDAV handling: logged once with a traceback, answered without details.
 
 WsgiDAV's own error page would show the exception text to the client; this
 middleware sits just inside it and turns any unexpected exception into a bare

@@ -8,6 +8,7 @@ from typing import Any
 from lxml import etree
 
 from app import acl, spaces
+from app.models import User
 from app.storage.tree import Item
 
 OC = "{http://owncloud.org/ns}"
@@ -33,20 +34,27 @@ LIVE: dict[str, Callable[[Item, acl.Perm], Any]] = {
     f"{OC}id": lambda item, _: spaces.resource_id(item.tree.space, item.id),
     f"{OC}fileid": lambda item, _: spaces.resource_id(item.tree.space, item.id),
     f"{OC}spaceid": lambda item, _: spaces.drive_id(item.tree.space),
-    f"{OC}file-parent": lambda item, _: spaces.resource_id(
-        item.tree.space, item.ancestor_ids[-1]
-    )
-    if item.ancestor_ids
-    else _missing(),
+    f"{OC}file-parent": lambda item, _: (
+        spaces.resource_id(item.tree.space, item.ancestor_ids[-1])
+        if item.ancestor_ids
+        else _missing()
+    ),
     f"{OC}name": lambda item, _: item.name or item.tree.space.name,
     f"{OC}permissions": _permissions,
     f"{OC}size": lambda item, _: str(item.size),
     f"{OC}checksums": _checksums,
-    f"{OC}owner-id": lambda item, _: item.tree.space.owner.name,
-    f"{OC}owner-display-name": lambda item, _: item.tree.space.owner.display_name,
+    f"{OC}owner-id": lambda item, _: _owner(item).name,
+    f"{OC}owner-display-name": lambda item, _: _owner(item).display_name,
     f"{OC}favorite": lambda item, _: "0",
     f"{OC}share-types": lambda item, _: etree.Element(f"{OC}share-types"),
 }
+
+
+def _owner(item: Item) -> User:
+    owner = item.tree.space.owner
+    if owner is None:
+        raise LookupError
+    return owner
 
 
 def _missing() -> Any:

@@ -1,4 +1,4 @@
-"""Map each WebDAV URL layout onto spaces and paths, through the one permission function.
+"""Map each WebDAV URL layout onto spaces and paths, asking the one permission function.
 
 Layouts (the share path WsgiDAV strips, then what the rest means):
 ``files``  ``/<user name or id>/<path>`` in that user's personal space;
@@ -43,7 +43,9 @@ class GroveProvider(DAVProvider):
 
     # --- URL path to space and names -----------------------------------------
 
-    def locate(self, path: str, environ: dict[str, Any]) -> tuple[Space, list[str]] | None:
+    def locate(
+        self, path: str, environ: dict[str, Any]
+    ) -> tuple[Space, list[str]] | None:
         with translated():
             parts = split_path(path)
             principal: Principal | None = environ.get("grove.principal")
@@ -65,7 +67,9 @@ class GroveProvider(DAVProvider):
         if self.layout == "home":
             return ""
         if self.layout == "files":
-            return "/" + str(space.owner.name)
+            owner = space.owner
+            if owner is not None:
+                return "/" + str(owner.name)
         return "/" + spaces.drive_id(space)
 
     def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
@@ -83,10 +87,16 @@ class GroveProvider(DAVProvider):
         return self.resource_for(path, environ, item, perms)
 
     def resource_for(
-        self, path: str, environ: dict[str, Any], item: Item, perms: acl.Perm | None = None
+        self,
+        path: str,
+        environ: dict[str, Any],
+        item: Item,
+        perms: acl.Perm | None = None,
     ) -> GroveResourceMixin:
         if perms is None:
-            perms = acl.permissions(environ.get("grove.principal"), item.tree.space, item.parts)
+            perms = acl.permissions(
+                environ.get("grove.principal"), item.tree.space, item.parts
+            )
         kind = FolderResource if item.is_dir else FileResource
         resource = kind(path, environ, item, perms)
         resource.provider = self

@@ -14,8 +14,13 @@ from dav.server import GroveRequestServer
 class GroveRequestResolver(RequestResolver):
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         provider = environ["wsgidav.provider"]
-        if environ["REQUEST_METHOD"] == "OPTIONS" and environ["PATH_INFO"] in ("*", "/"):
+        if environ["REQUEST_METHOD"] == "OPTIONS" and environ["PATH_INFO"] in (
+            "*",
+            "/",
+        ):
             return super().__call__(environ, start_response)
         if provider is None:
-            raise DAVError(HTTP_NOT_FOUND, f"no WebDAV share at {environ['PATH_INFO']!r}")
+            raise DAVError(
+                HTTP_NOT_FOUND, f"no WebDAV share at {environ['PATH_INFO']!r}"
+            )
         return GroveRequestServer(provider)(environ, start_response)

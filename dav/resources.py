@@ -113,7 +113,9 @@ class GroveResourceMixin:
             raise DAVError(HTTP_NOT_FOUND)
         return etree.fromstring(value.encode())
 
-    def set_property_value(self, name: str, value: Any, *, dry_run: bool = False) -> bool:
+    def set_property_value(
+        self, name: str, value: Any, *, dry_run: bool = False
+    ) -> bool:
         if name.startswith("{DAV:}") or name in properties.LIVE:
             return super().set_property_value(name, value, dry_run=dry_run)  # type: ignore[misc]
         self.require(acl.Perm.WRITE if not self.is_collection else acl.Perm.CREATE)
@@ -198,7 +200,10 @@ class GroveResourceMixin:
         self.provider.lock_manager.remove_all_locks_from_url(
             self.get_ref_url(), recursive=True
         )
-        self.audit("file.move", f"{self.canonical} -> /{moved.tree.space.id}/{'/'.join(moved.parts)}")
+        self.audit(
+            "file.move",
+            f"{self.canonical} -> /{moved.tree.space.id}/{'/'.join(moved.parts)}",
+        )
         return True
 
     def copy_move_single(self, dest_path: str, *, is_move: bool) -> None:
@@ -226,7 +231,9 @@ def _http_date(text: str) -> float:
 
 
 class FileResource(GroveResourceMixin, DAVNonCollection):
-    def __init__(self, path: str, environ: dict[str, Any], item: Item, perms: acl.Perm) -> None:
+    def __init__(
+        self, path: str, environ: dict[str, Any], item: Item, perms: acl.Perm
+    ) -> None:
         super().__init__(path, environ)
         self.item = item
         self.perms = perms
@@ -249,7 +256,9 @@ class FileResource(GroveResourceMixin, DAVNonCollection):
 
 
 class FolderResource(GroveResourceMixin, DAVCollection):
-    def __init__(self, path: str, environ: dict[str, Any], item: Item, perms: acl.Perm) -> None:
+    def __init__(
+        self, path: str, environ: dict[str, Any], item: Item, perms: acl.Perm
+    ) -> None:
         super().__init__(path, environ)
         self.item = item
         self.perms = perms

@@ -51,7 +51,14 @@ logger = logging.getLogger(__name__)
 # Methods whose body, if any, is XML. MOVE and COPY may carry RFC 2518's
 # propertybehavior, which the library reads whole into memory and ignores.
 XML_METHODS = {
-    "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "REPORT", "SEARCH", "MOVE", "COPY"
+    "PROPFIND",
+    "PROPPATCH",
+    "LOCK",
+    "UNLOCK",
+    "REPORT",
+    "SEARCH",
+    "MOVE",
+    "COPY",
 }
 READ_BLOCK = 1024 * 1024
 _XML_PARSER = etree.XMLParser(
@@ -66,7 +73,9 @@ def _read_limited(environ: dict[str, Any], limit: int) -> bytes:
         if not length.isdigit():
             raise DAVError(HTTP_BAD_REQUEST, f"invalid Content-Length {length!r}")
         if int(length) > limit:
-            raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE, f"XML body over {limit} bytes")
+            raise DAVError(
+                HTTP_REQUEST_ENTITY_TOO_LARGE, f"XML body over {limit} bytes"
+            )
         return bytes(stream.read(int(length)))
     if "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         return b""
@@ -112,10 +121,12 @@ def _if_by_lock_url(environ: dict[str, Any]) -> dict[str, Any] | None:
 def _tag_lock_url(tag: str, environ: dict[str, Any]) -> str | None:
     path = unquote(urlsplit(tag).path)
     providers = environ["wsgidav.config"]["provider_mapping"].values()
-    prefixes = sorted(((p.mount_path + p.share_path, p) for p in providers), reverse=True)
+    prefixes = sorted(
+        ((p.mount_path + p.share_path, p) for p in providers), reverse=True
+    )
     for prefix, provider in prefixes:
         if path.startswith(prefix + "/"):
-            return str(provider.lock_url(path[len(prefix):], environ))
+            return str(provider.lock_url(path[len(prefix) :], environ))
     return None
 
 
@@ -177,11 +188,14 @@ class GroveRequestServer(RequestServer):
             condition = error.err_condition
             if condition is not None:
                 provider = self._davProvider
-                condition.hrefs = [provider.href_for_ref_url(h) for h in condition.hrefs]
+                condition.hrefs = [
+                    provider.href_for_ref_url(h) for h in condition.hrefs
+                ]
             raise
 
-    def _evaluate_if_new(self, parent: FolderResource, ref_url: str,
-                         environ: dict[str, Any]) -> None:
+    def _evaluate_if_new(
+        self, parent: FolderResource, ref_url: str, environ: dict[str, Any]
+    ) -> None:
         """The If header on a URL that does not exist yet (PUT of a new file).
 
         Its state tokens are those of the locks that would cover it (RFC 4918
@@ -210,18 +224,29 @@ class GroveRequestServer(RequestServer):
                     changes.delete(made)
             raise
 
-    def _send_response(self, environ: Any, start_response: Any, root_res: Any,
-                       success_code: Any, error_list: Any) -> Any:
+    def _send_response(
+        self,
+        environ: Any,
+        start_response: Any,
+        root_res: Any,
+        success_code: Any,
+        error_list: Any,
+    ) -> Any:
         if environ.pop("grove.created", False) and success_code == HTTP_NO_CONTENT:
             success_code = HTTP_CREATED
-        return super()._send_response(environ, start_response, root_res, success_code, error_list)
+        return super()._send_response(
+            environ, start_response, root_res, success_code, error_list
+        )
 
     def do_PROPFIND(self, environ: dict[str, Any], start_response: Any) -> Any:
         depth = environ.setdefault("HTTP_DEPTH", "infinity").lower()
         if depth == "infinity" and self.allow_propfind_infinite:
             res = self._davProvider.get_resource_inst(environ["PATH_INFO"], environ)
             limit = self.grove.settings.propfind_infinity_limit
-            if isinstance(res, FolderResource) and _count_members(res.item.path, limit) > limit:
+            if (
+                isinstance(res, FolderResource)
+                and _count_members(res.item.path, limit) > limit
+            ):
                 raise DAVError(
                     HTTP_FORBIDDEN,
                     f"more than {limit} members: use Depth 1",
@@ -235,7 +260,9 @@ class GroveRequestServer(RequestServer):
         path = environ["PATH_INFO"]
         provider = self._davProvider
         if "HTTP_CONTENT_ENCODING" in environ:
-            raise DAVError(HTTP_NOT_IMPLEMENTED, "Content-Encoding on PUT is not supported")
+            raise DAVError(
+                HTTP_NOT_IMPLEMENTED, "Content-Encoding on PUT is not supported"
+            )
         if "HTTP_CONTENT_RANGE" in environ:
             raise DAVError(HTTP_BAD_REQUEST, "Content-Range is not allowed on PUT")
         mtime = _mtime_header(environ)
@@ -271,7 +298,10 @@ class GroveRequestServer(RequestServer):
             check = self._commit_check(environ, ref_url)
             item = self._receive(environ, parent.item, name, mtime, check)
 
-        parent.audit("file.update" if res else "file.create", f"/{item.tree.space.id}/{'/'.join(item.parts)}")
+        parent.audit(
+            "file.update" if res else "file.create",
+            f"/{item.tree.space.id}/{'/'.join(item.parts)}",
+        )
         headers = [
             ("ETag", f'"{item.etag}"'),
             ("OC-ETag", f'"{item.etag}"'),
@@ -280,7 +310,9 @@ class GroveRequestServer(RequestServer):
         if mtime is not None:
             headers.append(("X-OC-Mtime", "accepted"))
         status = HTTP_NO_CONTENT if res else HTTP_CREATED
-        return util.send_status_response(environ, start_response, status, add_headers=headers)
+        return util.send_status_response(
+            environ, start_response, status, add_headers=headers
+        )
 
     def _commit_check(self, environ: dict[str, Any], ref_url: str) -> Any:
         """What must still hold when the upload commits: preconditions and locks."""
@@ -299,8 +331,14 @@ class GroveRequestServer(RequestServer):
 
         return check
 
-    def _receive(self, environ: dict[str, Any], folder: Item, name: str,
-                 mtime: float | None, check: Any) -> Item:
+    def _receive(
+        self,
+        environ: dict[str, Any],
+        folder: Item,
+        name: str,
+        mtime: float | None,
+        check: Any,
+    ) -> Item:
         settings = self.grove.settings
         upload = Upload(self.grove.staging_dir, durable=settings.durability == "fsync")
         try:

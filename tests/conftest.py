@@ -40,7 +40,9 @@ class LiveServer:
     def dav(self, user: str = "alice") -> str:
         return f"{self.url}/remote.php/dav/files/{user}"
 
-    def session(self, user: str = "alice", password: str = PASSWORD) -> requests.Session:
+    def session(
+        self, user: str = "alice", password: str = PASSWORD
+    ) -> requests.Session:
         session = requests.Session()
         session.auth = (user, password)
         return session

@@ -58,7 +58,9 @@ def _forget_subtree(folder_id: str) -> None:
                 Node.parent_id.in_(batch) & (Node.is_dir == True)  # noqa: E712
             )
             pending.extend(row.id for row in children)
-            Node.delete().where(Node.parent_id.in_(batch) | Node.id.in_(batch)).execute()
+            Node.delete().where(
+                Node.parent_id.in_(batch) | Node.id.in_(batch)
+            ).execute()
 
 
 def move(item: Item, folder: Item, name: str) -> Item:

@@ -50,7 +50,7 @@ def copy_attrs(attrs: dict[str, bytes], target: Path | str, *, with_id: bool) ->
 
 
 def file_etag(node_id: str, st: os.stat_result) -> str:
-    """Strong ETag (unquoted): every commit is a rename, so new content has a new inode."""
+    """Strong ETag, unquoted: commits are renames, so new content has a new inode."""
     key = f"{node_id}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 

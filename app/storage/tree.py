@@ -98,7 +98,9 @@ class SpaceTree:
 
     def children(self, folder: Item) -> list[Item]:
         """The members of ``folder``, registering new ones and forgetting gone ones."""
-        known = {row.name: row for row in Node.select().where(Node.parent_id == folder.id)}
+        known = {
+            row.name: row for row in Node.select().where(Node.parent_id == folder.id)
+        }
         lineage = folder.ancestor_ids + [folder.id]
         out: list[Item] = []
         delta = 0
@@ -133,7 +135,16 @@ class SpaceTree:
                         if old is not None:
                             gone.append(old)
                         delta += st.st_size if is_file else 0
-                out.append(Item(self, folder.parts + [entry.name], Path(entry.path), row, st, lineage))
+                out.append(
+                    Item(
+                        self,
+                        folder.parts + [entry.name],
+                        Path(entry.path),
+                        row,
+                        st,
+                        lineage,
+                    )
+                )
         gone.extend(known.values())
         if changed or gone:
             with db.write():
@@ -183,8 +194,13 @@ class SpaceTree:
         return node_id
 
     def _adopt(
-        self, path: Path, st: os.stat_result, parent_id: str | None, name: str,
-        *, link: bool = False,
+        self,
+        path: Path,
+        st: os.stat_result,
+        parent_id: str | None,
+        name: str,
+        *,
+        link: bool = False,
     ) -> Node:
         """The node row for a file on disk, giving it an id on first sight.
 

@@ -98,7 +98,9 @@ class Upload:
             self._fd = -1
         self.path.unlink(missing_ok=True)
 
-    def _finish_file(self, node_id: str, attrs: dict[str, bytes], mtime: float | None) -> None:
+    def _finish_file(
+        self, node_id: str, attrs: dict[str, bytes], mtime: float | None
+    ) -> None:
         try:
             if self.durable:
                 os.fsync(self._fd)

@@ -83,16 +83,22 @@ def test_folder_etag_changes_when_anything_below_changes(live, alice):
     alice.request("MKCOL", f"{live.dav()}/a")
     alice.request("MKCOL", f"{live.dav()}/a/b")
     before = prop(propfind(alice, f"{live.dav()}/", "1"), "/a/", "d:getetag").text
-    root_before = prop(propfind(alice, f"{live.dav()}/", "0"), "/alice/", "d:getetag").text
+    root_before = prop(
+        propfind(alice, f"{live.dav()}/", "0"), "/alice/", "d:getetag"
+    ).text
     alice.put(f"{live.dav()}/a/b/deep.txt", data=b"x")
     after = prop(propfind(alice, f"{live.dav()}/", "1"), "/a/", "d:getetag").text
-    root_after = prop(propfind(alice, f"{live.dav()}/", "0"), "/alice/", "d:getetag").text
+    root_after = prop(
+        propfind(alice, f"{live.dav()}/", "0"), "/alice/", "d:getetag"
+    ).text
     assert before != after
     assert root_before != root_after
 
 
 def test_x_oc_mtime_sets_mtime_and_is_accepted(live, alice):
-    answer = alice.put(f"{live.dav()}/t.txt", data=b"x", headers={"X-OC-Mtime": "1234567890"})
+    answer = alice.put(
+        f"{live.dav()}/t.txt", data=b"x", headers={"X-OC-Mtime": "1234567890"}
+    )
     assert answer.headers["X-OC-Mtime"] == "accepted"
     assert os.stat(live.user_root() / "t.txt").st_mtime == 1234567890
 
@@ -104,7 +110,10 @@ def test_checksum_mismatch_is_refused_and_nothing_stored(live, alice):
     assert answer.status_code == 400
     assert alice.get(url).content == b"old"
     good = hashlib.sha1(b"new").hexdigest()
-    assert alice.put(url, data=b"new", headers={"OC-Checksum": f"SHA1:{good}"}).status_code == 204
+    assert (
+        alice.put(url, data=b"new", headers={"OC-Checksum": f"SHA1:{good}"}).status_code
+        == 204
+    )
     tree = propfind(alice, url, depth="0")
     assert prop(tree, "/c.txt", "oc:checksums/oc:checksum").text == f"SHA1:{good}"
 
@@ -113,13 +122,17 @@ def test_ids_survive_rename_and_folder_move_is_one_rename(live, alice):
     alice.request("MKCOL", f"{live.dav()}/big")
     for n in range(50):
         alice.put(f"{live.dav()}/big/{n}.txt", data=b"x")
-    before = prop(propfind(alice, f"{live.dav()}/big/7.txt", "0"), "7.txt", "oc:id").text
+    before = prop(
+        propfind(alice, f"{live.dav()}/big/7.txt", "0"), "7.txt", "oc:id"
+    ).text
     folder_id = read_id(live.user_root() / "big")
     moved = alice.request(
         "MOVE", f"{live.dav()}/big", headers={"Destination": f"{live.dav()}/moved"}
     )
     assert moved.status_code == 201
-    after = prop(propfind(alice, f"{live.dav()}/moved/7.txt", "0"), "7.txt", "oc:id").text
+    after = prop(
+        propfind(alice, f"{live.dav()}/moved/7.txt", "0"), "7.txt", "oc:id"
+    ).text
     assert before == after
     assert read_id(live.user_root() / "moved") == folder_id
 
@@ -145,7 +158,11 @@ def test_other_users_space_is_invisible(live, alice):
     bob = live.session("bob")
     bob.put(f"{live.dav('bob')}/secret.txt", data=b"s")
     assert alice.get(f"{live.dav('bob')}/secret.txt").status_code == 404
-    assert alice.put(f"{live.dav('bob')}/x.txt", data=b"s").status_code in (403, 404, 409)
+    assert alice.put(f"{live.dav('bob')}/x.txt", data=b"s").status_code in (
+        403,
+        404,
+        409,
+    )
 
 
 def test_wrong_password_is_401_with_basic_challenge(live):
@@ -157,9 +174,13 @@ def test_wrong_password_is_401_with_basic_challenge(live):
 def test_password_change_takes_effect_at_once(live, alice):
     from app.users import set_password
 
-    assert alice.request("PROPFIND", live.dav(), headers={"Depth": "0"}).status_code == 207
+    assert (
+        alice.request("PROPFIND", live.dav(), headers={"Depth": "0"}).status_code == 207
+    )
     set_password("alice", "another password")
-    assert alice.request("PROPFIND", live.dav(), headers={"Depth": "0"}).status_code == 401
+    assert (
+        alice.request("PROPFIND", live.dav(), headers={"Depth": "0"}).status_code == 401
+    )
 
 
 def test_anonymous_options_answers_dav(live):
@@ -189,7 +210,9 @@ def test_lock_taken_through_one_layout_holds_on_another(live, alice):
     other = alice.put(f"{live.url}/remote.php/webdav/l.txt", data=b"2")
     assert other.status_code == 423
     token = locked.headers["Lock-Token"]
-    ok = alice.put(f"{live.url}/remote.php/webdav/l.txt", data=b"2", headers={"If": f"({token})"})
+    ok = alice.put(
+        f"{live.url}/remote.php/webdav/l.txt", data=b"2", headers={"If": f"({token})"}
+    )
     assert ok.status_code == 204
     time.sleep(0)
 
@@ -200,6 +223,7 @@ def test_dav_files_accepts_the_user_id_as_well_as_the_name(live, alice):
     alice.put(f"{live.dav()}/id.txt", data=b"by id")
     user_id = User.get(User.name == "alice").id
     assert alice.get(f"{live.url}/dav/files/{user_id}/id.txt").content == b"by id"
-    listing = alice.request("PROPFIND", f"{live.url}/dav/files/{user_id}/",
-                            headers={"Depth": "1"})
+    listing = alice.request(
+        "PROPFIND", f"{live.url}/dav/files/{user_id}/", headers={"Depth": "1"}
+    )
     assert f"/dav/files/{user_id}/id.txt".encode() in listing.content
