@@ -182,7 +182,7 @@ def _document(
     repeats: int,
     results: report.Results,
     failures: list[str],
-    loads: tuple[str, str],
+    facts: list[str],
     stamp: str,
 ) -> str:
     rows = _rows(sizes, args.workloads.split(","))
@@ -194,8 +194,7 @@ def _document(
         "",
         f"Command: `{command}`",
         "",
-        *_environment(),
-        f"- load average (1, 5, 15 min) at start {loads[0]}, at end {loads[1]}",
+        *facts,
         f"- {repeats} interleaved repeats; Grove and WsgiDAV with {args.threads} "
         f"cheroot threads; Grove settings: {grove_settings}",
         "",
@@ -229,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     started: dict[str, Server] = {}
     failures: list[str] = []
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H%M%SZ")
+    # Taken before the servers start: what they run is the tree as it is now.
+    facts = _environment()
     try:
         _log(f"data in {work}; writing the {sizes.big // 2**20} MiB source file")
         context = make_context(sizes, work)
@@ -243,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         results = measure(
             started, context, repeats, args.workloads.split(","), failures
         )
-        loads = (load_start, _loadavg())
+        facts.append(
+            f"- load average (1, 5, 15 min) at start {load_start}, at end {_loadavg()}"
+        )
     finally:
         for server in started.values():
             server.stop()
@@ -252,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    document = _document(args, sizes, repeats, results, failures, loads, stamp)
+    document = _document(args, sizes, repeats, results, failures, facts, stamp)
     args.output.mkdir(parents=True, exist_ok=True)
     path = args.output / f"{stamp}{'-quick' if args.quick else ''}.md"
     path.write_text(document)
