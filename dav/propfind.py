@@ -1,0 +1,379 @@
+"""PROPFIND answered straight from Grove's items, built with lxml.
+
+WsgiDAV's generic PROPFIND asks every resource for every property through
+``get_property_value`` (raising a DAVError per missing one), quotes each
+ref URL and builds each response with per-response namespace maps: a
+Depth 1 listing of 10,000 files took seconds. Here the listing is one
+directory scan plus one batched query (``SpaceTree.children``), one lock
+query for the whole folder, one permission call per item, and dead
+properties are read (one extended attribute per item) only when the request
+asks for them. The answer is the one the generic path gave: the same
+properties, values and 404 propstats (tests/dav/test_propfind.py compares
+both).
+"""
+
+from __future__ import annotations
+
+import functools
+import mimetypes
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import quote
+
+from lxml import etree
+from wsgidav import util
+from wsgidav.dav_error import (
+    HTTP_BAD_REQUEST,
+    HTTP_FORBIDDEN,
+    HTTP_NOT_FOUND,
+    DAVError,
+    PRECONDITION_CODE_PropfindFiniteDepth,
+)
+
+from app import acl, locks
+from app.storage import props
+from app.storage.names import xml_safe
+from app.storage.tree import Item
+from dav import properties
+from dav.errors import translated
+from dav.locks import lock_url
+from dav.resources import FolderResource, GroveResourceMixin
+
+D = "{DAV:}"
+HREF_SAFE = "/!*'(),$-_|."
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+_NOT_FOUND = "HTTP/1.1 404 Not Found"
+_OK = "HTTP/1.1 200 OK"
+_MISSING = object()  # a property this item does not have: 404 propstat
+
+LOCK_NAMES = [f"{D}lockdiscovery", f"{D}supportedlock"]
+# The order WsgiDAV's get_property_names gave (allprop and propname).
+FILE_NAMES = [
+    f"{D}resourcetype",
+    f"{D}creationdate",
+    f"{D}getcontentlength",
+    f"{D}getcontenttype",
+    f"{D}getlastmodified",
+    f"{D}displayname",
+    f"{D}getetag",
+    *LOCK_NAMES,
+]
+FOLDER_NAMES = [
+    f"{D}resourcetype",
+    f"{D}creationdate",
+    f"{D}quota-used-bytes",
+    f"{D}quota-available-bytes",
+    f"{D}getlastmodified",
+    f"{D}displayname",
+    f"{D}getetag",
+    *LOCK_NAMES,
+]
+
+
+@dataclass
+class Request:
+    mode: str  # "allprop", "propname" or "named"
+    names: list[str]
+
+
+def parse(environ: dict[str, Any]) -> Request:
+    """The PROPFIND body (already buffered and vetted by the XML guard)."""
+    body = environ["wsgi.input"].read()
+    if not body.strip():
+        return Request("allprop", [])
+    try:
+        root = etree.fromstring(body, parser=_PARSER)
+    except etree.XMLSyntaxError:
+        raise DAVError(HTTP_BAD_REQUEST, "malformed PROPFIND body") from None
+    if root.tag != f"{D}propfind":
+        raise DAVError(HTTP_BAD_REQUEST, "PROPFIND body is not a propfind")
+    mode: str | None = None
+    names: list[str] = []
+    for child in root:
+        tag = child.tag
+        if tag in (f"{D}allprop", f"{D}propname", f"{D}name"):
+            # <name/> is what WsgiDAV looked for; <propname/> is RFC 4918's.
+            wanted = "allprop" if tag == f"{D}allprop" else "propname"
+            if mode is not None:
+                raise DAVError(HTTP_BAD_REQUEST, "allprop, propname, prop exclude")
+            mode = wanted
+        elif tag == f"{D}prop":
+            if mode not in (None, "named"):
+                raise DAVError(HTTP_BAD_REQUEST, "allprop, propname, prop exclude")
+            mode = "named"
+            names.extend(str(p.tag) for p in child if isinstance(p.tag, str))
+    # A body without any of them asked for nothing (as the library answered).
+    return Request(mode or "named", names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _type_by_suffix(suffixes: str) -> str:
+    return mimetypes.guess_type("x" + suffixes)[0] or "application/octet-stream"
+
+
+def content_type(name: str) -> str:
+    """What FileResource.get_content_type says, cached by the name's suffixes."""
+    dot = name.find(".", 1)
+    if dot < 0 or ":" in name:
+        return mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return _type_by_suffix(name[dot:])
+
+
+class Entry:
+    """One item of the answer with what its properties are computed from."""
+
+    __slots__ = ("item", "perms", "href", "dead")
+
+    def __init__(self, item: Item, perms: acl.Perm, href: str) -> None:
+        self.item = item
+        self.perms = perms
+        self.href = href
+        self.dead: dict[str, str] | None = None
+
+    def dead_props(self) -> dict[str, str]:
+        if self.dead is None:
+            self.dead = props.load(self.item.path, self.item.id)
+        return self.dead
+
+
+class Builder:
+    """Computes property values for the entries of one PROPFIND."""
+
+    def __init__(self, res: GroveResourceMixin, principal: Any) -> None:
+        self.res = res
+        self.principal = principal
+        self.provider = res.provider
+        self.space = res.item.tree.space
+        self._free: dict[int, int] = {}
+        self._locks: dict[str, list[locks.LockInfo]] = {}
+        self.live: dict[str, Callable[[Entry], Any]] = {
+            f"{D}getetag": lambda e: f'"{e.item.etag}"',
+            properties.WIN32_MTIME: lambda e: formatdate(
+                e.item.st.st_mtime, usegmt=True
+            ),
+            f"{D}resourcetype": _resourcetype,
+            f"{D}creationdate": lambda e: util.get_rfc3339_time(e.item.st.st_ctime),
+            f"{D}getcontentlength": lambda e: (
+                _MISSING if e.item.is_dir else str(e.item.st.st_size)
+            ),
+            f"{D}getcontenttype": lambda e: (
+                _MISSING if e.item.is_dir else content_type(e.item.name)
+            ),
+            # The library answered an empty 200 for a file's quota properties.
+            f"{D}quota-used-bytes": lambda e: (
+                str(e.item.size) if e.item.is_dir else None
+            ),
+            f"{D}quota-available-bytes": self._available,
+            f"{D}getlastmodified": lambda e: util.get_rfc1123_time(e.item.st.st_mtime),
+            f"{D}displayname": _displayname,
+            f"{D}lockdiscovery": self._lockdiscovery,
+            f"{D}supportedlock": lambda e: _supportedlock(),
+        }
+
+    # --- the entries -------------------------------------------------------
+
+    def entries(self, depth: str) -> Iterator[Entry]:
+        res = self.res
+        yield Entry(res.item, res.perms, res.get_href())
+        if depth == "0" or not isinstance(res, FolderResource):
+            return
+        provider = self.provider
+        base = quote(
+            provider.mount_path + provider.share_path + res.path.rstrip("/") + "/",
+            safe=HREF_SAFE,
+        )
+        yield from self._members(res.item, base, depth == "infinity")
+
+    def _members(self, folder: Item, base: str, deep: bool) -> Iterator[Entry]:
+        with translated():
+            children = folder.tree.children(folder)
+        for child in children:
+            perms = acl.permissions(self.principal, self.space, child.parts)
+            if acl.Perm.READ not in perms:
+                continue
+            href = base + quote(child.name, safe=HREF_SAFE)
+            if child.is_dir:
+                href += "/"
+            yield Entry(child, perms, href)
+            if deep and child.is_dir:
+                yield from self._members(child, href, deep)
+
+    def load_locks(self, depth: str) -> None:
+        """Every live lock rooted at the request's item or below: one query."""
+        root = self.res.get_ref_url()
+        below = depth != "0" and self.res.is_collection
+        for lock in locks.on(root, include_root=True, below=below):
+            self._locks.setdefault(lock.root, []).append(lock)
+
+    # --- values --------------------------------------------------------------
+
+    def names(self, entry: Entry) -> list[str]:
+        """The names allprop and propname list, as WsgiDAV's defaults did."""
+        live = FOLDER_NAMES if entry.item.is_dir else FILE_NAMES
+        if _displayname(entry) is _MISSING:
+            live = [name for name in live if name != f"{D}displayname"]
+        dead = entry.dead_props()
+        return live + [name for name in dead if name not in live]
+
+    def value(self, entry: Entry, name: str) -> Any:
+        """A property's value: text, an element, None (empty) or _MISSING."""
+        compute = self.live.get(name)
+        if compute is not None:
+            return compute(entry)
+        if name in properties.LIVE:
+            try:
+                value = properties.live_value(name, entry.item, entry.perms)
+            except LookupError:
+                return _MISSING
+            if isinstance(value, str) and not xml_safe(value):
+                # A name from disk that XML 1.0 cannot carry: the href has it.
+                return _MISSING
+            return value
+        if name.startswith(D):
+            return _MISSING
+        stored = entry.dead_props().get(name)
+        if stored is None:
+            return _MISSING
+        return etree.fromstring(stored.encode())
+
+    def _available(self, entry: Entry) -> Any:
+        if not entry.item.is_dir:
+            return None
+        device = entry.item.st.st_dev
+        if device not in self._free:
+            self._free[device] = shutil.disk_usage(entry.item.path).free
+        return str(self._free[device])
+
+    def _lockdiscovery(self, entry: Entry) -> Any:
+        element = etree.Element(f"{D}lockdiscovery")
+        if not self._locks:
+            return element
+        found = self._locks.get(lock_url(entry.item.tree.space, entry.item.parts))
+        for lock in found or ():
+            element.append(_activelock(lock, entry.href))
+        return element
+
+
+def _resourcetype(entry: Entry) -> Any:
+    if entry.item.is_dir:
+        element = etree.Element(f"{D}resourcetype")
+        etree.SubElement(element, f"{D}collection")
+        return element
+    return ""
+
+
+def _displayname(entry: Entry) -> Any:
+    item = entry.item
+    name = item.name or str(item.tree.space.name)
+    return name if xml_safe(name) else _MISSING
+
+
+def _supportedlock() -> Any:
+    element = etree.Element(f"{D}supportedlock")
+    for scope in ("exclusive", "shared"):
+        entry = etree.SubElement(element, f"{D}lockentry")
+        etree.SubElement(etree.SubElement(entry, f"{D}lockscope"), f"{D}{scope}")
+        etree.SubElement(etree.SubElement(entry, f"{D}locktype"), f"{D}write")
+    return element
+
+
+def _activelock(lock: locks.LockInfo, href: str) -> Any:
+    active = etree.Element(f"{D}activelock")
+    etree.SubElement(etree.SubElement(active, f"{D}locktype"), f"{D}write")
+    etree.SubElement(etree.SubElement(active, f"{D}lockscope"), f"{D}{lock.scope}")
+    etree.SubElement(active, f"{D}depth").text = lock.depth
+    if lock.owner:
+        active.append(etree.XML(lock.owner.encode(), parser=_PARSER))
+    timeout = "Infinite"
+    if lock.timeout >= 0:
+        timeout = f"Second-{int(lock.expire - time.time())}"
+    etree.SubElement(active, f"{D}timeout").text = timeout
+    token = etree.SubElement(active, f"{D}locktoken")
+    etree.SubElement(token, f"{D}href").text = lock.token
+    root = etree.SubElement(active, f"{D}lockroot")
+    etree.SubElement(root, f"{D}href").text = href
+    return active
+
+
+def _nsmap(names: list[str]) -> dict[str | None, str]:
+    nsmap: dict[str | None, str] = {"D": "DAV:"}
+    for name in names:
+        namespace = name[1:].partition("}")[0] if name.startswith("{") else ""
+        if namespace and namespace not in nsmap.values():
+            prefix = "oc" if namespace == properties.OC[1:-1] else f"NS{len(nsmap)}"
+            nsmap[prefix] = namespace
+    return nsmap
+
+
+def _set(parent: Any, name: str, value: Any) -> None:
+    if value is None:
+        etree.SubElement(parent, name)
+    elif isinstance(value, str):
+        etree.SubElement(parent, name).text = value
+    else:
+        parent.append(value)
+
+
+def build(builder: Builder, request: Request, depth: str) -> Any:
+    """The multistatus element for every entry the request covers."""
+    multistatus = etree.Element(f"{D}multistatus", nsmap=_nsmap(request.names))
+    subelement = etree.SubElement
+    wants_locks = request.mode == "allprop" or f"{D}lockdiscovery" in request.names
+    if wants_locks:
+        builder.load_locks(depth)
+    for entry in builder.entries(depth):
+        response = subelement(multistatus, f"{D}response")
+        subelement(response, f"{D}href").text = entry.href
+        if request.mode == "named":
+            names = request.names
+        else:
+            names = builder.names(entry)
+        if request.mode == "propname":
+            found = [(name, None) for name in names]
+            missing: list[str] = []
+        else:
+            found, missing = [], []
+            for name in names:
+                value = builder.value(entry, name)
+                if value is _MISSING:
+                    missing.append(name)
+                else:
+                    found.append((name, value))
+        if found:
+            propstat = subelement(response, f"{D}propstat")
+            prop = subelement(propstat, f"{D}prop")
+            for name, value in found:
+                _set(prop, name, value)
+            subelement(propstat, f"{D}status").text = _OK
+        if missing:
+            propstat = subelement(response, f"{D}propstat")
+            prop = subelement(propstat, f"{D}prop")
+            for name in missing:
+                subelement(prop, name)
+            subelement(propstat, f"{D}status").text = _NOT_FOUND
+    return multistatus
+
+
+def answer(server: Any, environ: dict[str, Any], start_response: Any) -> Any:
+    """The 207 for a PROPFIND whose Depth the request server has vetted."""
+    depth = environ["HTTP_DEPTH"]
+    if depth not in ("0", "1", "infinity"):
+        raise DAVError(HTTP_BAD_REQUEST, f"invalid Depth {depth!r}")
+    if depth == "infinity" and not server.allow_propfind_infinite:
+        raise DAVError(
+            HTTP_FORBIDDEN,
+            "Depth: infinity is switched off",
+            err_condition=PRECONDITION_CODE_PropfindFiniteDepth,
+        )
+    res = server._davProvider.get_resource_inst(environ["PATH_INFO"], environ)
+    if res is None:
+        raise DAVError(HTTP_NOT_FOUND)
+    server._evaluate_if_headers(res, environ)
+    request = parse(environ)
+    builder = Builder(res, environ.get("grove.principal"))
+    multistatus = build(builder, request, depth)
+    return util.send_multi_status_response(environ, start_response, multistatus)
