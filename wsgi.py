@@ -2,7 +2,11 @@
 
 from app.config import load_settings
 from app.factory import configure_logging, create_app
+from app.storage.watcher import start_watcher
 
 settings = load_settings()
 configure_logging(settings)
 app = create_app(settings)
+# Each worker imports this module (no preload); one of them holds the
+# watcher's lock and watches, the others stand by to take over.
+watcher = start_watcher(settings)

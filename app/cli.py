@@ -189,3 +189,12 @@ def config_check(data: Path | None, config_file: Path | None) -> None:
     """Check the configuration; print the effective settings, secrets masked."""
     for name, value in _settings(data, config_file).redacted().items():
         click.echo(f"{name} = {value}")
+
+
+def _register() -> None:
+    from app.cli_scan import scan
+
+    main.add_command(scan)
+
+
+_register()

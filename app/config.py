@@ -155,6 +155,37 @@ OPTIONS: tuple[Option, ...] = (
         "When a write is acknowledged: `fsync` (file and folder synced) or `none`.",
         check=_one_of("fsync", "none"),
     ),
+    Option(
+        "watch",
+        bool,
+        True,
+        "Follow changes that other programs make in storage/ (inotify) while Grove "
+        "serves; one process per data folder watches (see docs/posix.md).",
+    ),
+    Option(
+        "scan_at_start",
+        bool,
+        True,
+        "Reconcile the database with the whole tree when the watcher starts (finds "
+        "what changed while Grove was down), in the background.",
+    ),
+    Option(
+        "scan_interval",
+        int,
+        0,
+        "Seconds between full scans of the tree while watching; 0: none (scans still "
+        "follow an inotify overflow, and run every 300 s when the kernel's watch "
+        "limit is reached).",
+        check=_not_negative,
+    ),
+    Option(
+        "watch_batch_ms",
+        int,
+        200,
+        "Milliseconds the watcher lets a burst of changes settle before applying "
+        "them in one batch.",
+        check=_not_negative,
+    ),
 )
 
 _BY_NAME = {option.name: option for option in OPTIONS}
@@ -175,6 +206,10 @@ class Settings:
     credential_cache_seconds: int
     lock_timeout_max: int
     durability: str
+    watch: bool
+    scan_at_start: bool
+    scan_interval: int
+    watch_batch_ms: int
 
     @property
     def storage_dir(self) -> Path:

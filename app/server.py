@@ -10,6 +10,7 @@ from cheroot import wsgi
 
 from app.config import Settings
 from app.factory import configure_logging, create_app
+from app.storage.watcher import start_watcher
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +58,12 @@ def run(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     logger.info("Grove serving %s on http://%s/", settings.data, settings.bind)
+    watcher = start_watcher(settings)
     try:
         server.serve()
     except KeyboardInterrupt:
         logger.info("stopping")
     finally:
         server.stop()
+        if watcher is not None:
+            watcher.stop()

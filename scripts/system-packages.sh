@@ -11,6 +11,8 @@ wanted=(
   cadaver:/usr/bin/cadaver
   attr:/usr/bin/getfattr
   libmagic1:/usr/share/doc/libmagic1
+  rsync:/usr/bin/rsync
+  git:/usr/bin/git
 )
 for extra in "$@"; do wanted+=("$extra"); done
 
