@@ -60,6 +60,30 @@ def _bind(value: Any) -> str | None:
     return None
 
 
+def _octal_mode(value: Any) -> str | None:
+    try:
+        mode = int(str(value), 8)
+    except ValueError:
+        return "must be an octal mode such as 0664"
+    return None if 0 <= mode <= 0o7777 else "must be an octal mode such as 0664"
+
+
+def _account(kind: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        import grp
+        import pwd
+
+        if not value or str(value).isdigit():
+            return None
+        try:
+            (grp.getgrnam if kind == "group" else pwd.getpwnam)(str(value))
+        except KeyError:
+            return f"no such {kind} on this system"
+        return None
+
+    return check
+
+
 OPTIONS: tuple[Option, ...] = (
     Option(
         "data",
@@ -156,6 +180,38 @@ OPTIONS: tuple[Option, ...] = (
         check=_one_of("fsync", "none"),
     ),
     Option(
+        "file_mode",
+        str,
+        "0644",
+        "Mode (octal) of files Grove writes into storage/; for example 0664 so that a "
+        "shared group can write them too.",
+        check=_octal_mode,
+    ),
+    Option(
+        "folder_mode",
+        str,
+        "0755",
+        "Mode (octal) of folders Grove makes in storage/; for example 2775 (setgid: "
+        "new members keep the folder's group).",
+        check=_octal_mode,
+    ),
+    Option(
+        "file_group",
+        str,
+        "",
+        "Group (name or number) of files and folders Grove writes; empty: the "
+        "server's own group (changing it needs membership in the group, or root).",
+        check=_account("group"),
+    ),
+    Option(
+        "file_owner",
+        str,
+        "",
+        "Owner (name or number) of files and folders Grove writes; empty: the "
+        "server's user (changing it needs root).",
+        check=_account("user"),
+    ),
+    Option(
         "watch",
         bool,
         True,
@@ -206,6 +262,10 @@ class Settings:
     credential_cache_seconds: int
     lock_timeout_max: int
     durability: str
+    file_mode: str
+    folder_mode: str
+    file_group: str
+    file_owner: str
     watch: bool
     scan_at_start: bool
     scan_interval: int

@@ -249,7 +249,15 @@ class FileResource(GroveResourceMixin, DAVNonCollection):
         return True
 
     def get_content(self) -> Any:
-        return open(self.item.path, "rb", buffering=BLOCK_SIZE)  # noqa: SIM115
+        try:
+            return open(self.item.path, "rb", buffering=BLOCK_SIZE)  # noqa: SIM115
+        except PermissionError as error:
+            # Another program wrote it with a mode or owner that keeps Grove out.
+            raise DAVError(
+                HTTP_FORBIDDEN,
+                "Grove cannot read this file on disk (permission denied); "
+                "ask the administrator to fix its owner or mode",
+            ) from error
 
     def begin_write(self, *, content_type: str | None = None) -> Any:
         raise AssertionError("PUT is handled by GroveRequestServer.do_PUT")

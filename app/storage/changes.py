@@ -13,7 +13,7 @@ from pathlib import Path
 from app import db
 from app.errors import Conflict, InsufficientStorage
 from app.models import Node
-from app.storage import ids, props
+from app.storage import ids, ownership, props
 from app.storage.tree import Item
 
 
@@ -25,12 +25,19 @@ def _storage_error(error: OSError, what: str) -> Exception:
     return error
 
 
+def _state_dir(item: Item) -> Path:
+    """<data>/.grove for an item of a space under <data>/storage/<kind>/<name>."""
+    return item.tree.root.parents[2] / ".grove"
+
+
 def make_folder(parent: Item, name: str) -> Item:
     path = parent.path / name
     try:
         os.mkdir(path)
     except OSError as error:
         raise _storage_error(error, f"create folder {name!r}") from error
+    policy = ownership.for_state_dir(_state_dir(parent))
+    ownership.apply_path(path, policy, folder=True)
     item = parent.tree.item(parent.parts + [name])
     assert item is not None
     parent.tree.touch(parent.lineage)
@@ -104,6 +111,8 @@ def copy_file(item: Item, folder: Item, name: str, staging: Path) -> Item:
     try:
         shutil.copyfile(item.path, temp)
         shutil.copystat(item.path, temp)
+        policy = ownership.for_state_dir(staging.parent)
+        ownership.apply_path(temp, policy, folder=False)
         ids.copy_attrs(ids.grove_attrs(item.path), temp, with_id=False)
         node_id = ids.new_id()
         ids.write_id(temp, node_id)

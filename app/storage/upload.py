@@ -20,7 +20,7 @@ from pathlib import Path
 from app import db
 from app.errors import ChecksumMismatch, InsufficientStorage, PreconditionFailed
 from app.models import Node
-from app.storage import ids
+from app.storage import ids, ownership
 from app.storage.tree import Item
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,8 @@ class Upload:
         self.size = 0
         self._sha1 = hashlib.sha1()
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.fchmod(self._fd, 0o644)
+        # Owner, group and mode from config, on the descriptor: never the umask.
+        ownership.apply_fd(self._fd, ownership.for_state_dir(staging_dir.parent))
 
     @property
     def sha1(self) -> str:
