@@ -178,14 +178,15 @@ class Reconciler:
 
     # -- walking -------------------------------------------------------------
 
-    def _scan_folder(self, path: str, parent: int, scope_id: str) -> list[int]:
-        """Add the members of one folder as entries; returns the folders' indexes."""
+    def _scan_folder(self, path: str, parent: int, scope_id: str) -> list[int] | None:
+        """Add the members of one folder as entries; returns the folders' indexes,
+        or None when the folder cannot be listed (its rows are then kept)."""
         folders: list[int] = []
         try:
             listing = os.scandir(path)
         except OSError as error:
             logger.warning("cannot scan %r: %s", path, error)
-            return folders
+            return None
         with listing:
             for item in listing:
                 st = _entry_stat(self.root, item)
@@ -207,10 +208,13 @@ class Reconciler:
         while pending:
             index = pending.pop()
             entry = self.entries[index]
+            members = self._scan_folder(entry.path, index, entry.scope_id)
+            if members is None:
+                continue
             self.scanned.add(index)
             if entry.xid:
                 self.walked[entry.xid] = entry.path
-            pending.extend(self._scan_folder(entry.path, index, entry.scope_id))
+            pending.extend(members)
 
     def _load(self, where: Any) -> None:
         for row in _rows(where):
@@ -222,12 +226,17 @@ class Reconciler:
     def run(self, folders: Iterable[tuple[str, str]], *, deep: bool) -> ScanResult:
         """Reconcile ``folders`` (node id, path); ``deep``: everything below too."""
         scope = dict(folders)
-        full = deep and self.space_id in scope
-        for folder_id, path in scope.items():
-            self.walked[folder_id] = path
+        for folder_id, path in list(scope.items()):
             members = self._scan_folder(path, -1, folder_id)
+            if members is None:
+                del scope[folder_id]
+                continue
+            self.walked[folder_id] = path
             if deep:
                 self._walk(members)
+        if not scope:
+            return self.result
+        full = deep and self.space_id in scope
         if full:
             self._load(Node.space == self.space_id)
         else:
@@ -472,20 +481,13 @@ class Reconciler:
         self, scope: dict[str, str], claimed: set[str], *, full: bool
     ) -> set[str]:
         """Rows whose entries are gone, with every row below a gone folder."""
-        if full:
-            gone = {
-                row_id
-                for row_id, row in self.rows.items()
-                if row.space_id == self.space_id
-                and row_id not in claimed
-                and row_id != self.space_id
-            }
-        else:
-            gone = {
-                row_id
-                for row_id, row in self.rows.items()
-                if row.parent_id in self.walked and row_id not in claimed
-            }
+        # Only members of folders that were listed: a folder that could not be
+        # listed (permissions) keeps its rows.
+        gone = {
+            row_id
+            for row_id, row in self.rows.items()
+            if row.parent_id in self.walked and row_id not in claimed
+        }
         pending = [row_id for row_id in gone if self.rows[row_id].is_dir]
         while pending:
             batch, pending = pending[:CHUNK], pending[CHUNK:]
