@@ -80,7 +80,8 @@ def _wait_ready(running: Running, deadline: float) -> None:
         try:
             if requests.get(f"{running.url}/healthz", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # Timeout: a worker took the connection while still starting up.
             pass
         time.sleep(0.1)
     raise AssertionError(f"server not up within the timeout:\n{running.stderr()}")
