@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -26,8 +27,12 @@ def _checksums(item: Item, _: acl.Perm) -> Any:
     return element
 
 
+# Few distinct permission sets exist; enum.Flag tests cost microseconds each.
+_letters = functools.lru_cache(maxsize=256)(acl.oc_letters)
+
+
 def _permissions(item: Item, perms: acl.Perm) -> Any:
-    return acl.oc_letters(perms, is_dir=item.is_dir)
+    return _letters(perms, is_dir=item.is_dir)
 
 
 LIVE: dict[str, Callable[[Item, acl.Perm], Any]] = {

@@ -20,7 +20,6 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote
 
@@ -110,6 +109,21 @@ def parse(environ: dict[str, Any]) -> Request:
     return Request(mode or "named", names)
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = (
+    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()  # noqa: SIM905
+)
+
+
+def http_date(secs: float) -> str:
+    """RFC 1123 date as ``email.utils.formatdate(usegmt=True)`` writes it."""
+    t = time.gmtime(secs)
+    return (
+        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} "
+        f"{t.tm_year:04d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
+
+
 @functools.lru_cache(maxsize=4096)
 def _type_by_suffix(suffixes: str) -> str:
     return mimetypes.guess_type("x" + suffixes)[0] or "application/octet-stream"
@@ -152,9 +166,7 @@ class Builder:
         self._locks: dict[str, list[locks.LockInfo]] = {}
         self.live: dict[str, Callable[[Entry], Any]] = {
             f"{D}getetag": lambda e: f'"{e.item.etag}"',
-            properties.WIN32_MTIME: lambda e: formatdate(
-                e.item.st.st_mtime, usegmt=True
-            ),
+            properties.WIN32_MTIME: lambda e: http_date(e.item.st.st_mtime),
             f"{D}resourcetype": _resourcetype,
             f"{D}creationdate": lambda e: util.get_rfc3339_time(e.item.st.st_ctime),
             f"{D}getcontentlength": lambda e: (
@@ -168,10 +180,12 @@ class Builder:
                 str(e.item.size) if e.item.is_dir else None
             ),
             f"{D}quota-available-bytes": self._available,
-            f"{D}getlastmodified": lambda e: util.get_rfc1123_time(e.item.st.st_mtime),
+            f"{D}getlastmodified": lambda e: http_date(e.item.st.st_mtime),
             f"{D}displayname": _displayname,
             f"{D}lockdiscovery": self._lockdiscovery,
-            f"{D}supportedlock": lambda e: _supportedlock(),
+            f"{D}supportedlock": lambda e: _SUPPORTEDLOCK,
+            f"{properties.OC}checksums": _checksums,
+            f"{properties.OC}share-types": lambda e: _EMPTY,
         }
 
     # --- the entries -------------------------------------------------------
@@ -249,21 +263,34 @@ class Builder:
         return str(self._free[device])
 
     def _lockdiscovery(self, entry: Entry) -> Any:
-        element = etree.Element(f"{D}lockdiscovery")
         if not self._locks:
-            return element
+            return _EMPTY
         found = self._locks.get(lock_url(entry.item.tree.space, entry.item.parts))
-        for lock in found or ():
+        if not found:
+            return _EMPTY
+        element = etree.Element(f"{D}lockdiscovery")
+        for lock in found:
             element.append(_activelock(lock, entry.href))
         return element
 
 
+class Markup(str):
+    """A value that is already XML: the property element's children."""
+
+
+_COLLECTION = Markup("<D:collection/>")
+_EMPTY = Markup("")
+_SUPPORTEDLOCK = Markup(
+    "".join(
+        f"<D:lockentry><D:lockscope><D:{scope}/></D:lockscope>"
+        "<D:locktype><D:write/></D:locktype></D:lockentry>"
+        for scope in ("exclusive", "shared")
+    )
+)
+
+
 def _resourcetype(entry: Entry) -> Any:
-    if entry.item.is_dir:
-        element = etree.Element(f"{D}resourcetype")
-        etree.SubElement(element, f"{D}collection")
-        return element
-    return ""
+    return _COLLECTION if entry.item.is_dir else ""
 
 
 def _displayname(entry: Entry) -> Any:
@@ -272,13 +299,11 @@ def _displayname(entry: Entry) -> Any:
     return name if xml_safe(name) else _MISSING
 
 
-def _supportedlock() -> Any:
-    element = etree.Element(f"{D}supportedlock")
-    for scope in ("exclusive", "shared"):
-        entry = etree.SubElement(element, f"{D}lockentry")
-        etree.SubElement(etree.SubElement(entry, f"{D}lockscope"), f"{D}{scope}")
-        etree.SubElement(etree.SubElement(entry, f"{D}locktype"), f"{D}write")
-    return element
+def _checksums(entry: Entry) -> Any:
+    sha1 = entry.item.sha1
+    if sha1 is None:
+        return _MISSING
+    return Markup(f"<oc:checksum>SHA1:{sha1}</oc:checksum>")
 
 
 def _activelock(lock: locks.LockInfo, href: str) -> Any:
@@ -299,63 +324,102 @@ def _activelock(lock: locks.LockInfo, href: str) -> Any:
     return active
 
 
-def _nsmap(names: list[str]) -> dict[str | None, str]:
-    nsmap: dict[str | None, str] = {"D": "DAV:"}
-    for name in names:
-        namespace = name[1:].partition("}")[0] if name.startswith("{") else ""
-        if namespace and namespace not in nsmap.values():
-            prefix = "oc" if namespace == properties.OC[1:-1] else f"NS{len(nsmap)}"
-            nsmap[prefix] = namespace
-    return nsmap
+def _escape(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
 
 
-def _set(parent: Any, name: str, value: Any) -> None:
-    if value is None:
-        etree.SubElement(parent, name)
-    elif isinstance(value, str):
-        etree.SubElement(parent, name).text = value
-    else:
-        parent.append(value)
+class Writer:
+    """Writes the multistatus document as text: prefixes declared once at the
+    root, tags looked up once per property name."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.prefixes: dict[str, str] = {"DAV:": "D", properties.OC[1:-1]: "oc"}
+        for name in names:
+            namespace = name[1:].partition("}")[0] if name.startswith("{") else ""
+            if namespace and namespace not in self.prefixes:
+                self.prefixes[namespace] = f"NS{len(self.prefixes) - 1}"
+        self._tags: dict[str, tuple[str, str, str]] = {}
+
+    def head(self) -> str:
+        declared = " ".join(
+            f'xmlns:{prefix}="{_escape(ns).replace(chr(34), "&quot;")}"'
+            for ns, prefix in self.prefixes.items()
+        )
+        return f'<?xml version="1.0" encoding="utf-8"?>\n<D:multistatus {declared}>'
+
+    def tag(self, name: str) -> tuple[str, str, str]:
+        """(start tag, end tag, empty element) for a Clark-notation name."""
+        found = self._tags.get(name)
+        if found is None:
+            namespace, _, local = name[1:].rpartition("}")
+            if not name.startswith("{"):
+                namespace, local = "", name
+            prefix = self.prefixes.get(namespace)
+            if prefix is not None:
+                qname, declare = f"{prefix}:{local}", ""
+            else:
+                quoted = _escape(namespace).replace('"', "&quot;")
+                qname, declare = local, f' xmlns="{quoted}"'
+            found = (f"<{qname}{declare}>", f"</{qname}>", f"<{qname}{declare}/>")
+            self._tags[name] = found
+        return found
+
+    def prop(self, out: list[str], name: str, value: Any) -> None:
+        if value is None:
+            out.append(self.tag(name)[2])
+        elif isinstance(value, Markup):
+            start, end, _ = self.tag(name)
+            out.append(f"{start}{value}{end}")
+        elif isinstance(value, str):
+            start, end, _ = self.tag(name)
+            out.append(f"{start}{_escape(value)}{end}")
+        else:
+            out.append(etree.tostring(value, encoding="unicode"))
 
 
-def build(builder: Builder, request: Request, depth: str) -> Any:
-    """The multistatus element for every entry the request covers."""
-    multistatus = etree.Element(f"{D}multistatus", nsmap=_nsmap(request.names))
-    subelement = etree.SubElement
+def build(builder: Builder, request: Request, depth: str) -> bytes:
+    """The multistatus document for every entry the request covers."""
+    writer = Writer(request.names)
+    out = [writer.head()]
     wants_locks = request.mode == "allprop" or f"{D}lockdiscovery" in request.names
     if wants_locks:
         builder.load_locks(depth)
-    for entry in builder.entries(depth):
-        response = subelement(multistatus, f"{D}response")
-        subelement(response, f"{D}href").text = entry.href
+    # Listed before any value is taken: a listing that finds new or changed
+    # members updates the folder's own size and ETag first.
+    for entry in list(builder.entries(depth)):
+        out.append(f"<D:response><D:href>{_escape(entry.href)}</D:href>")
         if request.mode == "named":
             names = request.names
         else:
             names = builder.names(entry)
-        if request.mode == "propname":
-            found = [(name, None) for name in names]
-            missing: list[str] = []
-        else:
-            found, missing = [], []
+        missing: list[str] = []
+        if names:
+            out.append("<D:propstat><D:prop>")
             for name in names:
-                value = builder.value(entry, name)
+                value = (
+                    None if request.mode == "propname" else builder.value(entry, name)
+                )
                 if value is _MISSING:
                     missing.append(name)
                 else:
-                    found.append((name, value))
-        if found:
-            propstat = subelement(response, f"{D}propstat")
-            prop = subelement(propstat, f"{D}prop")
-            for name, value in found:
-                _set(prop, name, value)
-            subelement(propstat, f"{D}status").text = _OK
+                    writer.prop(out, name, value)
+            if len(missing) == len(names):
+                out.pop()  # no property found: no 200 propstat
+            else:
+                out.append(f"</D:prop><D:status>{_OK}</D:status></D:propstat>")
         if missing:
-            propstat = subelement(response, f"{D}propstat")
-            prop = subelement(propstat, f"{D}prop")
-            for name in missing:
-                subelement(prop, name)
-            subelement(propstat, f"{D}status").text = _NOT_FOUND
-    return multistatus
+            out.append("<D:propstat><D:prop>")
+            out.extend(writer.tag(name)[2] for name in missing)
+            out.append(f"</D:prop><D:status>{_NOT_FOUND}</D:status></D:propstat>")
+        out.append("</D:response>")
+    out.append("</D:multistatus>")
+    return "".join(out).encode("utf-8")
 
 
 def answer(server: Any, environ: dict[str, Any], start_response: Any) -> Any:
@@ -375,5 +439,13 @@ def answer(server: Any, environ: dict[str, Any], start_response: Any) -> Any:
     server._evaluate_if_headers(res, environ)
     request = parse(environ)
     builder = Builder(res, environ.get("grove.principal"))
-    multistatus = build(builder, request, depth)
-    return util.send_multi_status_response(environ, start_response, multistatus)
+    body = build(builder, request, depth)
+    start_response(
+        "207 Multi-Status",
+        [
+            ("Content-Type", "application/xml; charset=utf-8"),
+            ("Date", util.get_rfc1123_time()),
+            ("Content-Length", str(len(body))),
+        ],
+    )
+    return [body]

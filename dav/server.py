@@ -42,7 +42,7 @@ from app.storage.names import check_new_name
 from app.storage.paths import check_destination
 from app.storage.tree import Item
 from app.storage.upload import Upload
-from dav import propname
+from dav import propfind
 from dav.errors import translated
 from dav.resources import FolderResource
 
@@ -213,7 +213,22 @@ class GroveRequestServer(RequestServer):
         ):
             raise DAVError(HTTP_PRECONDITION_FAILED, "'If' header condition failed")
 
+    def _require_change(self, environ: dict[str, Any]) -> None:
+        """Refuse with 403 unless the caller may change the existing target."""
+        res = self._davProvider.get_resource_inst(environ["PATH_INFO"], environ)
+        if res is not None:
+            res.require(acl.Perm.CREATE if res.is_collection else acl.Perm.WRITE)
+
+    def do_PROPPATCH(self, environ: dict[str, Any], start_response: Any) -> Any:
+        # Refused whole, not as a 207 with a 403 per property: a read-only
+        # credential gets the same answer as for every other write.
+        self._require_change(environ)
+        return super().do_PROPPATCH(environ, start_response)
+
     def do_LOCK(self, environ: dict[str, Any], start_response: Any) -> Any:
+        # A lock reserves the right to write: only who may write may take one
+        # (the library would lock anything readable).
+        self._require_change(environ)
         try:
             return super().do_LOCK(environ, start_response)
         except DAVError:
@@ -252,9 +267,7 @@ class GroveRequestServer(RequestServer):
                     f"more than {limit} members: use Depth 1",
                     err_condition=PRECONDITION_CODE_PropfindFiniteDepth,
                 )
-        if propname.asks_for_names(environ):
-            return propname.answer_names(self, environ, start_response)
-        return super().do_PROPFIND(environ, start_response)
+        return propfind.answer(self, environ, start_response)
 
     def do_PUT(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ["PATH_INFO"]

@@ -13,7 +13,9 @@ import logging
 import os
 import stat
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, cast
 
 from app import db
 from app.models import Node, Space
@@ -70,6 +72,22 @@ class Item:
         return self.ancestor_ids + ([self.id] if self.is_dir else [])
 
 
+def _rows_by_name(parent_id: str) -> dict[str, Node]:
+    """The rows of a folder's members by name, in one query.
+
+    Built from plain dicts: peewee's model constructor cost more than the
+    query itself for a folder of 10,000 files.
+    """
+    out: dict[str, Node] = {}
+    query = Node.select().where(Node.parent_id == parent_id).dicts()
+    for data in cast("Iterable[dict[str, Any]]", query):
+        row = Node.__new__(Node)
+        # What peewee's Model.__init__ sets, without its per-field work.
+        vars(row).update(__data__=data, _dirty=set(), __rel__={})
+        out[data["name"]] = row
+    return out
+
+
 class SpaceTree:
     """Bookkeeping for one space rooted at ``root``."""
 
@@ -98,9 +116,7 @@ class SpaceTree:
 
     def children(self, folder: Item) -> list[Item]:
         """The members of ``folder``, registering new ones and forgetting gone ones."""
-        known = {
-            row.name: row for row in Node.select().where(Node.parent_id == folder.id)
-        }
+        known = _rows_by_name(folder.id)
         lineage = folder.ancestor_ids + [folder.id]
         out: list[Item] = []
         delta = 0
