@@ -11,6 +11,7 @@ Usage: python -m bench.plain_wsgidav --root DIR --port N --threads N --user NAME
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from types import FrameType
@@ -35,6 +36,16 @@ def build_app(root: str, user: str, password: str) -> Any:
         "logging": {"enable": False},
     }
     return WsgiDAVApp(config)
+
+
+def gunicorn_app() -> Any:
+    """The same app for gunicorn (``bench.plain_wsgidav:gunicorn_app()``),
+    configured from BENCH_WSGIDAV_ROOT, _USER and _PASSWORD."""
+    return build_app(
+        os.environ["BENCH_WSGIDAV_ROOT"],
+        os.environ["BENCH_WSGIDAV_USER"],
+        os.environ["BENCH_WSGIDAV_PASSWORD"],
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

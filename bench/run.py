@@ -59,6 +59,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="cheroot threads of Grove and WsgiDAV (default 16)",
     )
     parser.add_argument(
+        "--wsgi-server",
+        choices=("cheroot", "gunicorn"),
+        default="cheroot",
+        help="what serves Grove and plain WsgiDAV: cheroot with --threads, or "
+        "gunicorn with config/gunicorn.conf.py (gthread, 2 workers)",
+    )
+    parser.add_argument(
         "--servers",
         default="grove,wsgidav,nginx",
         help="comma-separated subset of grove,wsgidav,nginx",
@@ -189,14 +196,19 @@ def _document(
     names = {key: NAMES[key] for key in results}
     grove_settings = _settings(args.grove_setting) or "defaults"
     command = shlex.join(["python", "-m", "bench.run", *(sys.argv[1:])])
+    served = (
+        "gunicorn (config/gunicorn.conf.py: gthread, 2 workers, 8 threads each)"
+        if args.wsgi_server == "gunicorn"
+        else f"cheroot with {args.threads} threads"
+    )
     lines = [
         f"# Benchmark run {stamp}",
         "",
         f"Command: `{command}`",
         "",
         *facts,
-        f"- {repeats} interleaved repeats; Grove and WsgiDAV with {args.threads} "
-        f"cheroot threads; Grove settings: {grove_settings}",
+        f"- {repeats} interleaved repeats; Grove and WsgiDAV under {served}; "
+        f"Grove settings: {grove_settings}",
         "",
         f"Medians over {repeats} repeats. Ratios: median of per-repeat ratios of "
         "Grove's speed to the other server's (rates: Grove ÷ other; times: other ÷ "
@@ -234,7 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"data in {work}; writing the {sizes.big // 2**20} MiB source file")
         context = make_context(sizes, work)
         for key in keys:
-            started[key] = servers.start(key, work, args.threads, password, settings)
+            started[key] = servers.start(
+                key, work, args.threads, password, settings, args.wsgi_server
+            )
             server = started[key]
             _log(f"{server.name} on port {server.port}, pid {server.process.pid}")
         for key in keys:

@@ -29,6 +29,14 @@ USER = "bench"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 NGINX = "/usr/sbin/nginx"
+# Grove's production gunicorn settings, for Grove and plain WsgiDAV alike.
+GUNICORN = [
+    sys.executable,
+    "-m",
+    "gunicorn",
+    "-c",
+    str(REPO / "config" / "gunicorn.conf.py"),
+]
 DAV_EXT_MODULE = "/usr/lib/nginx/modules/ngx_http_dav_ext_module.so"
 
 
@@ -123,7 +131,11 @@ def _clean_env(extra: dict[str, str]) -> dict[str, str]:
 
 
 def start_grove(
-    work: Path, threads: int, password: str, settings: dict[str, str]
+    work: Path,
+    threads: int,
+    password: str,
+    settings: dict[str, str],
+    wsgi_server: str = "cheroot",
 ) -> Server:
     folder = work / "grove"
     data = folder / "data"
@@ -157,18 +169,22 @@ def start_grove(
     )
     port = free_port()
     log = folder / "grove.log"
+    command = [
+        python,
+        "-m",
+        "app",
+        "serve",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--data",
+        str(data),
+    ]
+    if wsgi_server == "gunicorn":
+        env["GROVE_DATA"] = str(data)
+        command = [*GUNICORN, "--bind", f"127.0.0.1:{port}", "wsgi:app"]
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [
-                python,
-                "-m",
-                "app",
-                "serve",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--data",
-                str(data),
-            ],
+            command,
             env=env,
             cwd=REPO,
             stdin=subprocess.DEVNULL,
@@ -180,7 +196,9 @@ def start_grove(
     return Server("grove", "Grove", port, base, root, process, log, password)
 
 
-def start_wsgidav(work: Path, threads: int, password: str) -> Server:
+def start_wsgidav(
+    work: Path, threads: int, password: str, wsgi_server: str = "cheroot"
+) -> Server:
     folder = work / "wsgidav"
     root = folder / "root"
     root.mkdir(parents=True)
@@ -199,6 +217,19 @@ def start_wsgidav(work: Path, threads: int, password: str) -> Server:
         "--user",
         USER,
     ]
+    if wsgi_server == "gunicorn":
+        command = [
+            *GUNICORN,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--env",
+            f"BENCH_WSGIDAV_ROOT={root}",
+            "--env",
+            f"BENCH_WSGIDAV_USER={USER}",
+            "--env",
+            f"BENCH_WSGIDAV_PASSWORD={password}",
+            "bench.plain_wsgidav:gunicorn_app()",
+        ]
     with open(log, "wb") as out:
         process = subprocess.Popen(
             command,
@@ -289,21 +320,32 @@ def start_nginx(work: Path, password: str) -> Server:
     return Server("nginx", "nginx", port, "/", root, process, log, password)
 
 
-Starter = Callable[[Path, int, str, dict[str, str]], Server]
+Starter = Callable[[Path, int, str, dict[str, str], str], Server]
 
 STARTERS: dict[str, Starter] = {
     "grove": start_grove,
-    "wsgidav": lambda work, threads, password, settings: start_wsgidav(
-        work, threads, password
+    "wsgidav": lambda work, threads, password, settings, wsgi: start_wsgidav(
+        work, threads, password, wsgi
     ),
-    "nginx": lambda work, threads, password, settings: start_nginx(work, password),
+    "nginx": lambda work, threads, password, settings, wsgi: start_nginx(
+        work, password
+    ),
 }
 
 
 def start(
-    key: str, work: Path, threads: int, password: str, settings: dict[str, str]
+    key: str,
+    work: Path,
+    threads: int,
+    password: str,
+    settings: dict[str, str],
+    wsgi_server: str = "cheroot",
 ) -> Server:
-    """Start the server named ``key`` and wait until it answers as the bench user."""
-    server = STARTERS[key](work, threads, password, settings)
+    """Start the server named ``key`` and wait until it answers as the bench user.
+
+    ``wsgi_server`` "gunicorn" runs Grove and plain WsgiDAV under gunicorn with
+    config/gunicorn.conf.py (gthread, 2 workers of 8 threads) instead of cheroot.
+    """
+    server = STARTERS[key](work, threads, password, settings, wsgi_server)
     _wait_ready(server)
     return server
