@@ -30,16 +30,19 @@ def permissions(principal: Principal | None, space: Space, path: list[str]) -> P
     """The permission set of ``principal`` on ``path`` in ``space``.
 
     Until sharing exists, a user holds every permission on their personal
-    space and none anywhere else.
+    space and none anywhere else; a read-only credential keeps only READ.
     """
-    if principal is None:
+    if principal is None or principal.enrolment_only:
         return Perm.NONE
+    perms = Perm.NONE
     if space.kind == "personal" and space.owner_id == principal.user_id:
         perms = Perm.owner()
         if not path:
             perms &= ~(Perm.DELETE | Perm.RENAME)
-        return perms
-    return Perm.NONE
+    if principal.read_only:
+        # A read-only app token may look, never change: on every door.
+        perms &= Perm.READ
+    return perms
 
 
 def oc_letters(perms: Perm, *, is_dir: bool) -> str:

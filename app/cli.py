@@ -10,7 +10,9 @@ from typing import Any
 
 import click
 
-from app import config, users
+from app import audit, config, sealing, users
+from app.auth import tokens, totp
+from app.auth.principal import FULL, READ_ONLY
 from app.config import ConfigError, Settings, load_settings
 from app.errors import GroveError
 from app.instance import Grove
@@ -67,12 +69,22 @@ def main() -> None:
 
 @main.command()
 @click.option("--bind", help="HOST:PORT to listen on (default 127.0.0.1:8080).")
+@click.option("--tls-cert", help="Certificate chain (PEM): serve HTTPS.")
+@click.option("--tls-key", help="Private key (PEM) of the certificate.")
 @_common
-def serve(bind: str | None, data: Path | None, config_file: Path | None) -> None:
+def serve(
+    bind: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
+    data: Path | None,
+    config_file: Path | None,
+) -> None:
     """Serve WebDAV and the API with the built-in server."""
     from app.server import BindError, run
 
-    settings = _settings(data, config_file, bind=bind)
+    settings = _settings(
+        data, config_file, bind=bind, tls_cert=tls_cert, tls_key=tls_key
+    )
     try:
         with _clear_errors():
             run(settings)
@@ -164,6 +176,92 @@ def user_delete(
             grove.storage_dir, grove.settings.state_dir, name, actor="cli"
         )
     click.echo(f"deleted user {name!r}" + (f"; files kept in {kept}" if kept else ""))
+
+
+@user.command("totp-reset")
+@click.argument("name")
+@_common
+def user_totp_reset(name: str, data: Path | None, config_file: Path | None) -> None:
+    """Switch an account's TOTP off (it can enrol again); audited."""
+    _grove(data, config_file)
+    with _clear_errors():
+        totp.disable(users.get(name), actor="cli", detail="admin reset")
+    click.echo(f"TOTP of {name!r} switched off")
+
+
+@main.group()
+def token() -> None:
+    """Manage app tokens (for WebDAV clients and scripts)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--label", default="", help="What the token is for.")
+@click.option("--expiry", help="Lifetime such as 72h, 30d or 1h30m; default: none.")
+@click.option("--read-only", is_flag=True, help="The token may read, never write.")
+@_common
+def token_create(
+    name: str,
+    label: str,
+    expiry: str | None,
+    read_only: bool,
+    data: Path | None,
+    config_file: Path | None,
+) -> None:
+    """Create an app token for an account and print it (shown only once)."""
+    _grove(data, config_file)
+    with _clear_errors():
+        _row, text = tokens.create(
+            users.get(name),
+            label=label,
+            expiry_seconds=tokens.parse_expiry(expiry) if expiry else None,
+            scope=READ_ONLY if read_only else FULL,
+            actor="cli",
+        )
+    click.echo(text)
+
+
+@token.command("list")
+@click.argument("name")
+@_common
+def token_list(name: str, data: Path | None, config_file: Path | None) -> None:
+    """List an account's tokens: identifier, scope, label (never the secret)."""
+    _grove(data, config_file)
+    with _clear_errors():
+        rows = tokens.listing(users.get(name))
+    for row in rows:
+        click.echo(f"{row.id}\t{row.scope}\t{row.label}")
+
+
+@token.command("revoke")
+@click.argument("name")
+@click.argument("identifier")
+@_common
+def token_revoke(
+    name: str, identifier: str, data: Path | None, config_file: Path | None
+) -> None:
+    """Revoke a token by its identifier (or the token itself); at once everywhere."""
+    _grove(data, config_file)
+    with _clear_errors():
+        tokens.revoke(users.get(name), identifier, actor="cli")
+    click.echo("token revoked")
+
+
+@main.group()
+def keys() -> None:
+    """Manage the master key that seals secrets at rest."""
+
+
+@keys.command("rotate")
+@_common
+def keys_rotate(data: Path | None, config_file: Path | None) -> None:
+    """Make a new master key and re-seal every secret under it."""
+    grove = _grove(data, config_file)
+    with _clear_errors():
+        identifier = grove.keyring.rotate()
+        changed = sealing.reseal_all(grove.keyring)
+    audit.record("keys.rotate", actor="cli", detail=f"key={identifier}")
+    click.echo(f"new master key {identifier}; {changed} values re-sealed")
 
 
 @main.group("config")

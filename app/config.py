@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from app import forwarded
+
 
 class ConfigError(Exception):
     """One or more settings are invalid; the message lists them all."""
@@ -51,6 +53,14 @@ def _password(value: Any) -> str | None:
         if not value or len(value) >= 8
         else "must be empty or 8 characters or more"
     )
+
+
+def _networks(value: Any) -> str | None:
+    try:
+        forwarded.parse_networks(str(value))
+    except ValueError as error:
+        return f"must be addresses or networks separated by commas ({error})"
+    return None
 
 
 def _bind(value: Any) -> str | None:
@@ -166,6 +176,104 @@ OPTIONS: tuple[Option, ...] = (
         check=_not_negative,
     ),
     Option(
+        "tls_cert",
+        str,
+        "",
+        "Certificate chain (PEM) for `grove serve` to serve HTTPS; empty: plain HTTP "
+        "(put a TLS reverse proxy in front).",
+    ),
+    Option(
+        "tls_key",
+        str,
+        "",
+        "Private key (PEM) of the certificate in `tls_cert`.",
+    ),
+    Option(
+        "trusted_proxies",
+        str,
+        "",
+        "Addresses or networks (comma-separated, e.g. `127.0.0.1, 10.0.0.0/8`) of "
+        "reverse proxies whose X-Forwarded-For/-Proto/-Host headers are believed; "
+        "from anywhere else they are ignored.",
+        check=_networks,
+    ),
+    Option(
+        "throttle_account_failures",
+        int,
+        10,
+        "Failed sign-ins to one account within the throttle window after which "
+        "password sign-ins to it are refused (429) for a while, except from addresses "
+        "that signed in to it successfully in the last 30 days.",
+        check=_positive,
+    ),
+    Option(
+        "throttle_address_failures",
+        int,
+        30,
+        "Failed sign-ins from one address within the throttle window after which "
+        "every sign-in from it is refused (429) for a while.",
+        check=_positive,
+    ),
+    Option(
+        "throttle_window_seconds",
+        int,
+        900,
+        "Seconds over which failed sign-ins are counted.",
+        check=_positive,
+    ),
+    Option(
+        "throttle_block_seconds",
+        int,
+        60,
+        "Seconds of the first refusal; each repeat within the window doubles it, up "
+        "to `throttle_block_max_seconds`.",
+        check=_positive,
+    ),
+    Option(
+        "throttle_block_max_seconds",
+        int,
+        3600,
+        "Longest refusal after failed sign-ins, in seconds.",
+        check=_positive,
+    ),
+    Option(
+        "totp_required",
+        str,
+        "off",
+        "Who must sign in with TOTP: `off`, `admins` or `everyone`; until they enrol, "
+        "their password opens only the enrolment.",
+        check=_one_of("off", "admins", "everyone"),
+    ),
+    Option(
+        "session_idle_seconds",
+        int,
+        7200,
+        "Seconds a sign-in session lasts without use.",
+        check=_positive,
+    ),
+    Option(
+        "session_max_seconds",
+        int,
+        86400,
+        "Seconds a sign-in session lasts at most, however often it is used.",
+        check=_positive,
+    ),
+    Option(
+        "master_key",
+        str,
+        "",
+        "Master key (base64, 32 bytes) that seals secrets at rest; empty: the key "
+        "file in .grove/keys/, made on first start.",
+        secret=True,
+    ),
+    Option(
+        "master_key_file",
+        str,
+        "",
+        "File holding the master key (base64), for keys kept in a vault or a "
+        "mounted secret; empty: see master_key.",
+    ),
+    Option(
         "lock_timeout_max",
         int,
         604800,
@@ -260,6 +368,19 @@ class Settings:
     propfind_infinity: str
     propfind_infinity_limit: int
     credential_cache_seconds: int
+    tls_cert: str
+    tls_key: str
+    trusted_proxies: str
+    throttle_account_failures: int
+    throttle_address_failures: int
+    throttle_window_seconds: int
+    throttle_block_seconds: int
+    throttle_block_max_seconds: int
+    totp_required: str
+    session_idle_seconds: int
+    session_max_seconds: int
+    master_key: str
+    master_key_file: str
     lock_timeout_max: int
     durability: str
     file_mode: str

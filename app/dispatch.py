@@ -6,14 +6,17 @@ line, and routed by path prefix.
 
 from __future__ import annotations
 
+import http.cookies
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
-from app.auth.basic import parse_basic
-from app.errors import BadRequest
+from app import forwarded
+from app.auth import sessions
+from app.auth.principal import Principal
+from app.errors import BadRequest, Forbidden, Throttled, Unauthorized
 from app.instance import Grove
 from app.storage.paths import check_url_path
 
@@ -22,7 +25,21 @@ logger = logging.getLogger("grove.access")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 DAV_PREFIXES = ("/remote.php/dav/", "/remote.php/webdav", "/webdav", "/dav/")
+# Methods that change nothing: a session cookie needs no CSRF token for them.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"})
+# Over TLS, browsers are told to use nothing else for a year.
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
 CHALLENGE = ("WWW-Authenticate", 'Basic realm="Grove", charset="UTF-8"')
+
+
+def _cookie(environ: dict[str, Any], name: str) -> str:
+    jar = http.cookies.SimpleCookie()
+    try:
+        jar.load(environ.get("HTTP_COOKIE", ""))
+    except http.cookies.CookieError:
+        return ""
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else ""
 
 
 class _Logged:
@@ -88,6 +105,7 @@ class Dispatcher:
         self.grove = grove
         self.dav_app = dav_app
         self.web_app = web_app
+        self.proxies = forwarded.parse_networks(grove.settings.trusted_proxies)
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -95,11 +113,15 @@ class Dispatcher:
         started = time.monotonic()
         status_seen = ["-"]
         path = environ.get("PATH_INFO", "")
+        forwarded.apply(environ, self.proxies)
+        secure = environ.get("wsgi.url_scheme") == "https"
 
         def recording_start_response(
             status: str, headers: Any, exc_info: Any = None
         ) -> Any:
             status_seen[0] = status.split(" ", 1)[0]
+            if secure:
+                headers = [*headers, HSTS]
             return start_response(status, headers, exc_info)
 
         def log_line(sent: int) -> None:
@@ -118,6 +140,26 @@ class Dispatcher:
         body = self._route(environ, recording_start_response)
         return _Logged(body, log_line)
 
+    def _principal(self, environ: dict[str, Any]) -> Principal | None:
+        """Who is calling: the Authorization header, else a session cookie."""
+        address = environ.get("REMOTE_ADDR", "")
+        authorization = environ.get("HTTP_AUTHORIZATION", "")
+        if authorization:
+            return self.grove.authenticate(authorization, address=address)
+        cookie = _cookie(environ, sessions.COOKIE)
+        if not cookie or environ.get("PATH_INFO") == "/signin":
+            # Signing in again with a session cookie left over needs no token.
+            return None
+        found = self.grove.auth.session(
+            cookie,
+            changes_state=environ["REQUEST_METHOD"] not in SAFE_METHODS,
+            csrf=environ.get("HTTP_X_CSRF_TOKEN", ""),
+        )
+        if found is None:
+            return None
+        environ["grove.session"] = found[1]
+        return found[0]
+
     def _route(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
@@ -133,21 +175,20 @@ class Dispatcher:
         if environ["REQUEST_METHOD"] == "OPTIONS" and path in ("", "/", "*"):
             # Windows' mini-redirector probes the server root without credentials.
             return _anonymous_options(start_response)
-        authorization = environ.get("HTTP_AUTHORIZATION", "")
-        if authorization:
-            credentials = parse_basic(authorization)
-            principal = None
-            if credentials:
-                principal = self.grove.sign_in_basic(
-                    *credentials, address=environ.get("REMOTE_ADDR", "")
-                )
-            if principal is None:
-                return _plain(
-                    start_response,
-                    "401 Unauthorized",
-                    "invalid credentials",
-                    [CHALLENGE],
-                )
+        try:
+            principal = self._principal(environ)
+        except Unauthorized as error:
+            return _plain(start_response, "401 Unauthorized", str(error), [CHALLENGE])
+        except Forbidden as error:
+            return _plain(start_response, "403 Forbidden", str(error))
+        except Throttled as error:
+            return _plain(
+                start_response,
+                "429 Too Many Requests",
+                str(error),
+                [("Retry-After", str(error.retry_after))],
+            )
+        if principal is not None:
             environ["grove.principal"] = principal
             environ["wsgidav.auth.user_name"] = principal.name
         if path.startswith(DAV_PREFIXES) or path in ("/remote.php/webdav", "/webdav"):
@@ -158,6 +199,12 @@ class Dispatcher:
                     return _anonymous_options(start_response)
                 return _plain(
                     start_response, "401 Unauthorized", "sign in required", [CHALLENGE]
+                )
+            if environ["grove.principal"].enrolment_only:
+                return _plain(
+                    start_response,
+                    "403 Forbidden",
+                    "TOTP is required for this account: enrol at /auth/totp first",
                 )
             environ.setdefault("wsgidav.auth.user_name", "")
             return self.dav_app(environ, start_response)

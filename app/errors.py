@@ -15,6 +15,14 @@ class Unauthorized(GroveError):
     """No valid credentials."""
 
 
+class Throttled(GroveError):
+    """Too many failed sign-ins: refused until ``retry_after`` seconds pass."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Forbidden(GroveError):
     """The principal may not do this."""
 

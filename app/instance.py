@@ -15,12 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from app import audit, migrate, users
-from app.auth.basic import CredentialCache, authenticate_password
+from app import migrate, sealing, users
 from app.auth.passwords import generate_password
 from app.auth.principal import Principal
+from app.auth.signin import Authenticator
 from app.config import Settings
 from app.db import open_database
+from app.keys import Keyring
 from app.models import Space, User
 from app.spaces import root_path
 from app.storage.tree import SpaceTree
@@ -44,7 +45,13 @@ def _exclusive(path: Path) -> Iterator[None]:
 class Grove:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.credentials = CredentialCache(settings.credential_cache_seconds)
+        key_file = settings.master_key_file
+        self.keyring = Keyring(
+            settings.state_dir / "keys",
+            settings.master_key,
+            Path(key_file) if key_file else None,
+        )
+        self.auth = Authenticator(settings, self.keyring)
         self.database = open_database(settings.database_url, settings.state_dir)
         self._running: IO[bytes] | None = None
 
@@ -67,6 +74,9 @@ class Grove:
         # makes the first admin, the others then find the work done.
         with _exclusive(self.settings.state_dir / "prepare.lock"):
             migrate.migrate()
+            # A missing or wrong master key stops the start here, with its reason.
+            self.keyring.load()
+            sealing.check(self.keyring)
             self._clean_staging()
             self._first_admin()
         # No connection may cross a fork (gunicorn --preload): threads open their own.
@@ -117,20 +127,13 @@ class Grove:
     def tree(self, space: Space) -> SpaceTree:
         return SpaceTree(space, root_path(self.storage_dir, space))
 
-    def sign_in_basic(self, name: str, password: str, address: str) -> Principal | None:
-        """The principal for Basic credentials; sign-ins and failures are recorded.
+    def authenticate(self, authorization: str, address: str) -> Principal:
+        """The principal for an ``Authorization`` header (see app.auth.signin)."""
+        return self.auth.authenticate(authorization, address)
 
-        A request whose credentials come from the cache is not a new sign-in:
-        only a password verified now is logged and audited.
-        """
-        principal, verified = authenticate_password(self.credentials, name, password)
-        if principal is None:
-            logger.warning("failed sign-in for %r from %s", name, address)
-            audit.record("auth.signin", actor=name, address=address, outcome="failed")
-        elif verified:
-            logger.info("sign-in of %r from %s", name, address)
-            audit.record("auth.signin", actor=name, address=address)
-        return principal
+    def sign_in_basic(self, name: str, password: str, address: str) -> Principal | None:
+        """The principal for a name and password, or None; recorded and counted."""
+        return self.auth.password(name, password, address)
 
     def ready(self) -> dict[str, str]:
         """Problems that keep this instance from serving, by component; empty: ready."""

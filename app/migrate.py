@@ -13,7 +13,16 @@ import weakref
 from collections.abc import Callable
 
 from app import db
-from app.models import TABLES, Meta
+from app.models import (
+    TABLES,
+    AppToken,
+    Meta,
+    RecoveryCode,
+    Session,
+    SignInFailures,
+    TotpSecret,
+    TrustedAddress,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +38,30 @@ def _create() -> None:
     Meta.insert(key="storage_id", value=storage).on_conflict_ignore().execute()
 
 
+def _add_app_tokens() -> None:
+    db.database.obj.create_tables([AppToken], safe=True)
+
+
+def _add_sign_in_throttling() -> None:
+    db.database.obj.create_tables([SignInFailures, TrustedAddress], safe=True)
+
+
+def _add_totp() -> None:
+    db.database.obj.create_tables([TotpSecret, RecoveryCode], safe=True)
+
+
+def _add_sessions() -> None:
+    db.database.obj.create_tables([Session], safe=True)
+
+
 # UPGRADES[i] upgrades version i + 1 to i + 2, on data made by the older code.
 # Append a step with every model change; never edit a shipped one.
-UPGRADES: tuple[Callable[[], None], ...] = ()
+UPGRADES: tuple[Callable[[], None], ...] = (
+    _add_app_tokens,
+    _add_sign_in_throttling,
+    _add_totp,
+    _add_sessions,
+)
 LATEST = 1 + len(UPGRADES)
 
 

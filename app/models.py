@@ -108,6 +108,78 @@ class AuditEvent(BaseModel):
     detail = peewee.TextField(default="")
 
 
+class AppToken(BaseModel):
+    """A credential for WebDAV clients and scripts; only its hash is stored."""
+
+    id = peewee.CharField(primary_key=True, max_length=32)  # shown as identifier
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    secret_hash = peewee.CharField(max_length=64)  # SHA-256 of the secret part
+    label = peewee.CharField(max_length=255, default="")
+    scope = peewee.CharField(max_length=16, default="full")  # full | read-only
+    created = peewee.FloatField(default=now)
+    expires = peewee.FloatField(null=True)
+    last_used = peewee.FloatField(null=True)
+
+    user_id: str  # peewee's accessor for the user column
+
+
+class SignInFailures(BaseModel):
+    """Failed sign-ins counted per ``account:<id>`` or ``address:<ip>`` key, so
+    that the count holds across workers."""
+
+    key = peewee.CharField(primary_key=True, max_length=300)
+    failures = peewee.IntegerField(default=0)
+    window_start = peewee.FloatField(default=now)
+    blocked_until = peewee.FloatField(default=0)
+    strikes = peewee.IntegerField(default=0)  # refusals in a row: doubles the next
+
+
+class TrustedAddress(BaseModel):
+    """An address that signed in to an account: exempt from its throttling."""
+
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    address = peewee.CharField(max_length=64)
+    last_success = peewee.FloatField(default=now)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("user", "address")
+
+
+class TotpSecret(BaseModel):
+    """A user's TOTP seed, sealed under the master key (see app.keys)."""
+
+    user = peewee.ForeignKeyField(User, primary_key=True, on_delete="CASCADE")
+    seed = peewee.TextField()
+    enabled = peewee.BooleanField(default=False)  # False: enrolment pending
+    # The newest time step a code was accepted for: no code is accepted twice.
+    last_step = peewee.BigIntegerField(default=0)
+    created = peewee.FloatField(default=now)
+
+    user_id: str
+
+
+class RecoveryCode(BaseModel):
+    """One-time recovery codes for TOTP, stored only as hashes."""
+
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE", index=True)
+    code_hash = peewee.CharField(max_length=64)
+
+
+class Session(BaseModel):
+    """A browser or API session made by /signin; the cookie's secret is hashed."""
+
+    id = peewee.CharField(primary_key=True, max_length=32)  # shown in listings
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE", index=True)
+    secret_hash = peewee.CharField(max_length=64)
+    scope = peewee.CharField(max_length=16, default="full")  # full | enrolment
+    created = peewee.FloatField(default=now)
+    last_seen = peewee.FloatField(default=now)
+    address = peewee.CharField(max_length=64, default="")
+    user_agent = peewee.CharField(max_length=255, default="")
+
+    user_id: str
+
+
 TABLES: tuple[type[BaseModel], ...] = (
     Meta,
     User,
@@ -116,4 +188,10 @@ TABLES: tuple[type[BaseModel], ...] = (
     DeadProperty,
     Lock,
     AuditEvent,
+    AppToken,
+    SignInFailures,
+    TrustedAddress,
+    TotpSecret,
+    RecoveryCode,
+    Session,
 )

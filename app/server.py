@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from types import FrameType
 
 from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from app.config import Settings
 from app.factory import configure_logging, create_app
@@ -41,7 +43,22 @@ def build_server(settings: Settings) -> GroveServer:
     )
     # A head over this size answers 414 (request line) or 413 (headers).
     server.max_request_header_size = settings.max_header_bytes
+    if settings.tls_cert or settings.tls_key:
+        server.ssl_adapter = _tls_adapter(settings)
     return server
+
+
+def _tls_adapter(settings: Settings) -> BuiltinSSLAdapter:
+    """cheroot's adapter over Python's ssl; a clear error for missing files."""
+    if not (settings.tls_cert and settings.tls_key):
+        raise BindError("HTTPS needs both tls_cert and tls_key")
+    for name in (settings.tls_cert, settings.tls_key):
+        if not os.access(name, os.R_OK):
+            raise BindError(f"cannot read TLS file {name!r}")
+    try:
+        return BuiltinSSLAdapter(settings.tls_cert, settings.tls_key)
+    except (OSError, ValueError) as error:
+        raise BindError(f"cannot use the TLS certificate and key: {error}") from None
 
 
 def run(settings: Settings) -> None:
@@ -57,7 +74,8 @@ def run(settings: Settings) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    logger.info("Grove serving %s on http://%s/", settings.data, settings.bind)
+    scheme = "https" if settings.tls_cert else "http"
+    logger.info("Grove serving %s on %s://%s/", settings.data, scheme, settings.bind)
     watcher = start_watcher(settings)
     try:
         server.serve()

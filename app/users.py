@@ -11,7 +11,7 @@ from pathlib import Path
 from app import audit, db, spaces
 from app.auth.passwords import hash_password
 from app.errors import BadRequest, Conflict, NotFound
-from app.models import Node, Space, User
+from app.models import Node, Session, Space, User
 from app.storage.names import xml_safe
 
 logger = logging.getLogger(__name__)
@@ -75,6 +75,8 @@ def set_password(name: str, password: str, *, actor: str = "") -> None:
             password_hash=hash_password(password),
             credential_generation=User.credential_generation + 1,
         ).where(User.id == user.id).execute()
+        # Sessions were opened with the old password: they end with it.
+        Session.delete().where(Session.user == user.id).execute()
     audit.record("user.password", actor=actor, target=name)
 
 

@@ -8,12 +8,17 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from app.instance import Grove
+from graph import auth_app, errors, signin, totp
 
 logger = logging.getLogger(__name__)
 
 
 def create_web_app(grove: Grove) -> Flask:
     web = Flask("grove")
+    errors.register(web)
+    web.register_blueprint(auth_app.create_blueprint())
+    web.register_blueprint(totp.create_blueprint(grove))
+    web.register_blueprint(signin.create_blueprint(grove))
 
     @web.get("/healthz")
     def healthz() -> ResponseReturnValue:

@@ -57,7 +57,7 @@ def test_sign_in_is_logged_when_the_password_is_verified_not_per_request(
     bad = live.session("alice", "not the password")
     assert bad.request("PROPFIND", live.dav(), timeout=10).status_code == 401
 
-    messages = _messages(caplog, "app.instance")
+    messages = _messages(caplog, "app.auth.signin")
     assert messages.count("sign-in of 'alice' from 127.0.0.1") == 1
     failed = [r for r in caplog.records if "failed sign-in" in r.getMessage()]
     assert len(failed) == 1 and failed[0].levelno == logging.WARNING
