@@ -9,6 +9,7 @@ or nodes can never both grant conflicting locks.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from dataclasses import dataclass
@@ -154,15 +155,32 @@ def release(token: str) -> bool:
 
 def on(root: str, *, include_root: bool = True, below: bool = False) -> list[LockInfo]:
     """Live locks rooted at ``root`` and/or anywhere below it."""
+    # Plain SQL: every write request asks this for each ancestor several
+    # times, and building the query through peewee cost ~30 times more than
+    # running it (docs/benchmarks.md, issue 3).
     root = normalise_root(root)
-    where = None
+    param = db.database.obj.param
+    clauses: list[str] = []
+    params: list[Any] = []
     if include_root:
-        where = Lock.root == root
+        clauses.append(f"root = {param}")
+        params.append(root)
     if below:
-        where = _below(root) if where is None else (where | _below(root))
-    if where is None:
+        prefix = root.rstrip("/") + "/"
+        clauses.append(f"substr(root, 1, {param}) = {param}")
+        params += [len(prefix), prefix]
+    if not clauses:
         return []
-    return [_info(row) for row in Lock.select().where(where & _alive())]
+    params.append(time.time())
+    cursor = db.database.execute_sql(
+        f'SELECT {_COLUMNS} FROM "{Lock._meta.table_name}" '
+        f"WHERE ({' OR '.join(clauses)}) AND expire >= {param}",
+        params,
+    )
+    return [LockInfo(*row) for row in cursor.fetchall()]
+
+
+_COLUMNS = ", ".join(field.name for field in dataclasses.fields(LockInfo))
 
 
 def purge_expired() -> int:
