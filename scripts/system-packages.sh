@@ -13,6 +13,7 @@ wanted=(
   libmagic1:/usr/share/doc/libmagic1
   rsync:/usr/bin/rsync
   git:/usr/bin/git
+  openssl:/usr/bin/openssl
 )
 for extra in "$@"; do wanted+=("$extra"); done
 
