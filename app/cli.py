@@ -264,6 +264,17 @@ def keys_rotate(data: Path | None, config_file: Path | None) -> None:
     click.echo(f"new master key {identifier}; {changed} values re-sealed")
 
 
+@keys.command("prune")
+@_common
+def keys_prune(data: Path | None, config_file: Path | None) -> None:
+    """Delete old master keys that no sealed value uses any more."""
+    grove = _grove(data, config_file)
+    with _clear_errors():
+        removed = grove.keyring.prune(sealing.keys_in_use())
+    audit.record("keys.prune", actor="cli", detail=" ".join(removed))
+    click.echo(f"removed {len(removed)} unused keys")
+
+
 @main.group("config")
 def config_group() -> None:
     """Show the configuration schema and check a configuration."""

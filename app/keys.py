@@ -151,8 +151,34 @@ class Keyring:
             raise KeyError_(f"no master key {identifier!r} to open a sealed value")
         return key
 
+    def _follow_rotation(self) -> None:
+        """Pick up a key made by ``grove keys rotate`` in another process, so
+        that nothing new is sealed under a key about to be pruned."""
+        if not self.managed:
+            return
+        try:
+            current = (self.folder / "current").read_text().strip()
+        except OSError:
+            return
+        if current != self.current:
+            self.load(create=False)
+
+    def prune(self, in_use: set[str]) -> list[str]:
+        """Delete key files that are neither current nor in ``in_use``."""
+        self.load(create=False)
+        removed = []
+        for identifier in sorted(self._keys):
+            path = self.folder / f"{identifier}.key"
+            if identifier not in in_use and identifier != self.current:
+                if path.exists():
+                    path.unlink()
+                    removed.append(identifier)
+        self.load(create=False)
+        return removed
+
     def seal(self, plaintext: bytes) -> str:
         """``plaintext`` encrypted and authenticated under the current key."""
+        self._follow_rotation()
         box = nacl.secret.SecretBox(self._key(self.current))
         sealed = base64.b64encode(box.encrypt(plaintext)).decode()
         return f"{PREFIX}{self.current}:{sealed}"

@@ -64,3 +64,17 @@ def reseal_all(keyring: Keyring) -> int:
         Meta.replace(key="key_check", value=keyring.seal(CHECK_PLAINTEXT)).execute()
     logger.info("re-sealed %d values under key %s", changed, keyring.current)
     return changed
+
+
+def keys_in_use() -> set[str]:
+    """Ids of the keys that sealed any stored value."""
+    used: set[str] = set()
+    for model, field in SEALED:
+        for row in model.select(getattr(model, field)):
+            value = getattr(row, field)
+            if value:
+                used.add(Keyring.key_of(value))
+    check = Meta.get_or_none(Meta.key == "key_check")
+    if check is not None:
+        used.add(Keyring.key_of(check.value))
+    return used

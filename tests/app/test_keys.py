@@ -7,14 +7,18 @@ import base64
 import os
 import stat
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
+import pyotp
 import pytest
 
-from app import db
+from app import db, users
+from app.auth import totp
 from app.instance import Grove
-from app.keys import KeyError_, key_id
+from app.keys import KeyError_, Keyring, key_id
+from app.models import TotpSecret
 from tests.app.processes import environment, grove
-from tests.conftest import make_settings
+from tests.conftest import PASSWORD, make_settings
 
 
 def prepared(data: Path, **overrides: object) -> Grove:
@@ -107,3 +111,36 @@ def test_rotate_makes_a_new_key_and_old_values_stay_readable(tmp_path):
     assert instance.keyring.open(sealed_before) == b"kept"
     # An instance that loaded the keys before the rotation still opens new values.
     assert old.open(instance.keyring.seal(b"new")) == b"new"
+
+
+def test_prune_removes_only_keys_nothing_uses(tmp_path):
+    data = tmp_path / "data"
+    first = prepared(data).keyring.current
+    db.database.close()
+    assert grove("keys", "rotate", "--data", data).returncode == 0
+    result = grove("keys", "prune", "--data", data)
+    assert result.returncode == 0, result.stderr
+    assert "removed 1 unused keys" in result.stdout
+    keys = data / ".grove" / "keys"
+    assert not (keys / f"{first}.key").exists()
+    assert len(list(keys.glob("*.key"))) == 1
+    assert grove("user", "list", "--data", data).returncode == 0
+
+
+def test_rotate_reseals_totp_seeds_which_still_verify_after_prune(tmp_path):
+    data = tmp_path / "data"
+    instance = prepared(data)
+    users.add(instance.storage_dir, "alice", PASSWORD)
+    uri = totp.begin(users.get("alice"), instance.keyring)
+    old = instance.keyring.current
+    db.database.close()
+
+    assert grove("keys", "rotate", "--data", data).returncode == 0
+    assert "removed 1" in grove("keys", "prune", "--data", data).stdout
+
+    instance = prepared(data)
+    seed = TotpSecret.get().seed
+    assert Keyring.key_of(seed) == instance.keyring.current != old
+    generator = pyotp.TOTP(parse_qs(urlparse(uri).query)["secret"][0])
+    codes = totp.confirm(users.get("alice"), generator.now(), instance.keyring)
+    assert len(codes) == 10
