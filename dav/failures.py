@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from wsgidav.dav_error import (
+    HTTP_BAD_REQUEST,
     HTTP_FORBIDDEN,
     HTTP_INSUFFICIENT_STORAGE,
     HTTP_INTERNAL_ERROR,
@@ -34,6 +35,8 @@ class FaultBarrier(BaseMiddleware):
         except OSError as error:
             if error.errno in _DISK_FULL:
                 raise DAVError(HTTP_INSUFFICIENT_STORAGE, "no space left") from None
+            if error.errno == errno.ENAMETOOLONG:
+                raise DAVError(HTTP_BAD_REQUEST, "path too long") from None
             if error.errno == errno.EACCES:
                 logger.warning("permission denied on disk: %s", error)
                 raise DAVError(HTTP_FORBIDDEN, "permission denied on disk") from None

@@ -86,7 +86,12 @@ class GroveResourceMixin:
     # --- properties -----------------------------------------------------------
 
     def _dead(self) -> dict[str, str]:
-        return props.load(self.item.path, self.item.id)
+        # Loaded once per resource: PROPFIND and PROPPATCH ask per property.
+        cached: dict[str, str] | None = self.__dict__.get("_dead_cache")
+        if cached is None:
+            cached = props.load(self.item.path, self.item.id)
+            self.__dict__["_dead_cache"] = cached
+        return cached
 
     def get_property_names(self, *, is_allprop: bool) -> list[str]:
         names: list[str] = super().get_property_names(is_allprop=is_allprop)  # type: ignore[misc]
@@ -123,18 +128,27 @@ class GroveResourceMixin:
             # It is the file's mtime, not a stored text that later writes
             # would leave stale; removing it changes nothing.
             mtime = _http_date(value.text or "") if value is not None else None
-            if mtime is not None and not dry_run:
+            if mtime is not None:
                 with translated():
-                    changes.set_mtime(self.item, mtime)
+                    changes.check_mtime(mtime)
+                    if not dry_run:
+                        changes.set_mtime(self.item, mtime)
             return True
-        if dry_run:
-            return True
-        stored = self._dead()
+        # WsgiDAV tries every property of a PROPPATCH (dry run) before it sets
+        # any: the trial set accumulates, so the limits see the whole update.
+        key = "_dead_trial" if dry_run else "_dead_cache"
+        candidate = dict(self.__dict__.get(key) or self._dead())
         if value is None:
-            stored.pop(name, None)
+            candidate.pop(name, None)
         else:
-            stored[name] = etree.tostring(value, encoding="unicode")
-        props.save(self.item.path, self.item.id, stored)
+            candidate[name] = etree.tostring(value, encoding="unicode")
+        with translated():
+            props.check_limits(candidate)
+        if dry_run:
+            self.__dict__["_dead_trial"] = candidate
+            return True
+        props.save(self.item.path, self.item.id, candidate)
+        self.__dict__["_dead_cache"] = candidate
         return True
 
     def get_used_bytes(self) -> int | None:

@@ -140,7 +140,8 @@ def _mtime_header(environ: dict[str, Any]) -> float | None:
         return None
     if not re.fullmatch(r"\d{1,12}(\.\d{1,9})?", value.strip()):
         raise DAVError(HTTP_BAD_REQUEST, f"invalid X-OC-Mtime {value!r}")
-    return float(value)
+    with translated():
+        return changes.check_mtime(float(value))
 
 
 def _precondition(environ: dict[str, Any]) -> Any:
@@ -364,6 +365,17 @@ class GroveRequestServer(RequestServer):
             upload.abort()
 
 
+def _read(stream: Any, size: int) -> bytes:
+    """One block of the request body; a broken body is the client's fault."""
+    try:
+        return bytes(stream.read(size))
+    except ValueError as error:  # cheroot: malformed chunked coding
+        raise DAVError(HTTP_BAD_REQUEST, f"malformed request body: {error}") from None
+    except (ConnectionError, TimeoutError) as error:
+        logger.warning("client went away during the upload: %s", error)
+        raise DAVError(HTTP_BAD_REQUEST, "the request body was cut off") from None
+
+
 def _body(environ: dict[str, Any]) -> Iterable[bytes]:
     stream = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH", "").strip()
@@ -372,7 +384,7 @@ def _body(environ: dict[str, Any]) -> Iterable[bytes]:
             raise DAVError(HTTP_BAD_REQUEST, f"invalid Content-Length {length!r}")
         remaining = int(length)
         while remaining:
-            chunk = stream.read(min(READ_BLOCK, remaining))
+            chunk = _read(stream, min(READ_BLOCK, remaining))
             if not chunk:
                 raise DAVError(HTTP_BAD_REQUEST, "the body ended before Content-Length")
             remaining -= len(chunk)
@@ -380,7 +392,7 @@ def _body(environ: dict[str, Any]) -> Iterable[bytes]:
         return
     if "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         return
-    while chunk := stream.read(READ_BLOCK):
+    while chunk := _read(stream, READ_BLOCK):
         yield chunk
 
 

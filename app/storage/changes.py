@@ -11,9 +11,10 @@ import shutil
 from pathlib import Path
 
 from app import db
-from app.errors import Conflict, InsufficientStorage
+from app.errors import BadRequest, Conflict, InsufficientStorage
 from app.models import Node
 from app.storage import ids, ownership, props
+from app.storage.names import is_text
 from app.storage.tree import Item
 
 
@@ -22,7 +23,30 @@ def _storage_error(error: OSError, what: str) -> Exception:
         return InsufficientStorage(f"no space left to {what}")
     if error.errno == errno.EEXIST:
         return Conflict(f"cannot {what}: the target exists")
+    if error.errno == errno.ENAMETOOLONG:
+        return BadRequest(f"cannot {what}: the path is too long for the filesystem")
     return error
+
+
+def _hidden_entry(folder: Path) -> str | None:
+    """The first entry below ``folder`` that listings do not show, if any.
+
+    Grove lists only folders and regular files with UTF-8 names; deleting a
+    folder must not silently destroy anything else that another program keeps
+    there. Symlinks pass: removing one leaves what it points to.
+    """
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        with os.scandir(current) as entries:
+            for entry in entries:
+                if not is_text(entry.name):
+                    return os.fsdecode(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                elif not (entry.is_file(follow_symlinks=False) or entry.is_symlink()):
+                    return entry.path
+    return None
 
 
 def _state_dir(item: Item) -> Path:
@@ -47,6 +71,13 @@ def make_folder(parent: Item, name: str) -> Item:
 def delete(item: Item) -> None:
     """Remove a file or a whole folder from disk and from the node table."""
     if item.is_dir:
+        hidden = _hidden_entry(item.path)
+        if hidden is not None:
+            relative = os.path.relpath(hidden, item.path)
+            raise Conflict(
+                f"the folder holds {relative!r}, which Grove does not show; "
+                "remove it on the server first"
+            )
         shutil.rmtree(item.path)
         _forget_subtree(item.id)
     else:
@@ -139,8 +170,21 @@ def copy_folder_shell(item: Item, folder: Item, name: str) -> Item:
     return copied
 
 
+# Modification times Grove sets: from the epoch up to the last second whose
+# nanoseconds fit the database's 64-bit integers (the year 2262).
+MTIME_MAX = (2**63 - 1) // 10**9
+
+
+def check_mtime(mtime: float) -> float:
+    """Refuse a modification time a client asks for that the tree cannot keep."""
+    if not 0 <= mtime <= MTIME_MAX:
+        raise BadRequest(f"modification time out of range: {mtime!r}")
+    return mtime
+
+
 def set_mtime(item: Item, mtime: float) -> None:
     """Set a file's mtime; the content is unchanged, so its checksum stays valid."""
+    check_mtime(mtime)
     os.utime(item.path, (mtime, mtime))
     still_valid = item.sha1 is not None
     item.st = os.stat(item.path)

@@ -11,11 +11,30 @@ import os
 from pathlib import Path
 
 from app import db
+from app.errors import InsufficientStorage
 from app.models import DeadProperty
 
 PROPS_ATTR = "user.grove.props"
 # ext4 refuses values near 4 KiB with ENOSPC, which is not a full disk.
 XATTR_LIMIT = 3000
+
+# Bounds per file or folder, so that PROPPATCH cannot turn one item into an
+# unbounded store (every set rewrites the item's whole set).
+MAX_PROPERTIES = 256
+MAX_TOTAL_BYTES = 256 * 1024
+
+
+def check_limits(props: dict[str, str]) -> None:
+    """Refuse a set of dead properties larger than one item may hold."""
+    if len(props) > MAX_PROPERTIES:
+        raise InsufficientStorage(
+            f"more than {MAX_PROPERTIES} dead properties on one item"
+        )
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in props.items())
+    if size > MAX_TOTAL_BYTES:
+        raise InsufficientStorage(
+            f"dead properties of one item over {MAX_TOTAL_BYTES} bytes"
+        )
 
 
 # Stored in the attribute instead of the set when the set lives in the database,

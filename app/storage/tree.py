@@ -104,6 +104,10 @@ class SpaceTree:
             st = os.stat(path)
         except OSError:
             return None
+        if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
+            # FIFOs, sockets and devices are not files a client can use: a read
+            # of a FIFO would block a worker thread until someone writes to it.
+            return None
         ancestors: list[str] = []
         parent_id: str | None = None
         for depth in range(len(actual)):

@@ -18,7 +18,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from app import db
-from app.errors import ChecksumMismatch, InsufficientStorage, PreconditionFailed
+from app.errors import (
+    BadRequest,
+    ChecksumMismatch,
+    InsufficientStorage,
+    PreconditionFailed,
+)
 from app.models import Node
 from app.storage import ids, ownership
 from app.storage.tree import Item
@@ -51,6 +56,8 @@ def commit_lock(state_dir: Path) -> Iterator[None]:
 def _disk_error(error: OSError) -> Exception:
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return InsufficientStorage("no space left on the storage device")
+    if error.errno == errno.ENAMETOOLONG:
+        return BadRequest("the path is too long for the filesystem")
     return error
 
 
