@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= var
+BIND ?= 127.0.0.1:8080
 
 .PHONY: run test lint bench clean
 
@@ -20,7 +21,7 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/grove serve --data $(DATA)
+	$(BIN)/grove serve --data $(DATA) --bind $(BIND)
 
 test: $(VENV)/.test-installed
 	scripts/system-packages.sh

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from app import audit, config, sealing, users
+from app import audit, config, sealing, spaces, users
 from app.auth import tokens, totp
 from app.auth.principal import FULL, READ_ONLY
 from app.config import ConfigError, Settings, load_settings
@@ -133,12 +133,12 @@ def user_add(
 @user.command("list")
 @_common
 def user_list(data: Path | None, config_file: Path | None) -> None:
-    """List accounts: name, id, and `admin` for admins."""
-    _grove(data, config_file)
+    """List accounts: name, id, `admin` for admins, and the folder of their files."""
+    grove = _grove(data, config_file)
     for account in users.listing():
-        click.echo(
-            f"{account.name}\t{account.id}\t{'admin' if account.is_admin else ''}"
-        )
+        folder = grove.storage_dir / spaces.personal_space(account).folder
+        admin = "admin" if account.is_admin else ""
+        click.echo(f"{account.name}\t{account.id}\t{admin}\t{folder}")
 
 
 @user.command("passwd")

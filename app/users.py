@@ -8,6 +8,8 @@ import time
 import uuid
 from pathlib import Path
 
+import peewee
+
 from app import audit, db, spaces
 from app.auth.passwords import hash_password
 from app.errors import BadRequest, Conflict, NotFound
@@ -49,8 +51,10 @@ def add(
 ) -> User:
     _check_name(name)
     _check_password(password)
-    if User.get_or_none(User.name == name):
-        raise Conflict(f"user {name!r} exists")
+    # Names differing only in case would be one person to a human reader (and
+    # one folder on a case-insensitive client such as Windows or macOS).
+    if User.get_or_none(peewee.fn.LOWER(User.name) == name.lower()):
+        raise Conflict(f"user {name!r} exists (user names ignore case)")
     user = User(
         id=str(uuid.uuid4()),
         name=name,

@@ -29,6 +29,7 @@ from wsgidav.dav_error import (
     HTTP_NO_CONTENT,
     HTTP_NOT_IMPLEMENTED,
     HTTP_PRECONDITION_FAILED,
+    HTTP_RANGE_NOT_SATISFIABLE,
     HTTP_REQUEST_ENTITY_TOO_LARGE,
     DAVError,
     PRECONDITION_CODE_PropfindFiniteDepth,
@@ -144,6 +145,31 @@ def _mtime_header(environ: dict[str, Any]) -> float | None:
         return changes.check_mtime(float(value))
 
 
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def clean_range(environ: dict[str, Any]) -> None:
+    """Keep a Range header only when WsgiDAV will answer it right (RFC 9110 14.2).
+
+    WsgiDAV serves the last of several ranges, and reads a reversed range or
+    ``-0`` as something to send. Grove sends the whole file for several
+    ranges or one it cannot parse (a server may ignore Range), and 416 for a
+    suffix of zero bytes.
+    """
+    value = environ.get("HTTP_RANGE")
+    if value is None:
+        return
+    match = _RANGE.fullmatch(value.replace(" ", ""))
+    if match is None or match.groups() == ("", ""):
+        del environ["HTTP_RANGE"]
+        return
+    first, last = match.groups()
+    if first and last and int(first) > int(last):
+        del environ["HTTP_RANGE"]
+    elif not first and int(last) == 0:
+        raise DAVError(HTTP_RANGE_NOT_SATISFIABLE, "a range of zero bytes")
+
+
 def _precondition(environ: dict[str, Any]) -> Any:
     """Check If-Match / If-None-Match against the item found at commit time."""
     if_match = environ.get("HTTP_IF_MATCH")
@@ -253,6 +279,12 @@ class GroveRequestServer(RequestServer):
         return super()._send_response(
             environ, start_response, root_res, success_code, error_list
         )
+
+    def _send_resource(
+        self, environ: dict[str, Any], start_response: Any, **options: Any
+    ) -> Any:
+        clean_range(environ)
+        return super()._send_resource(environ, start_response, **options)
 
     def do_PROPFIND(self, environ: dict[str, Any], start_response: Any) -> Any:
         depth = environ.setdefault("HTTP_DEPTH", "infinity").lower()

@@ -107,3 +107,26 @@ def test_dead_properties_per_item_are_bounded(live, alice):
     big = f"<x:big>{'v' * 300_000}</x:big>"
     answer = alice.request("PROPPATCH", url, data=PROPPATCH.format(props=big))
     assert b"507" in answer.content
+
+
+def test_range_requests_follow_the_http_rules(live, alice):
+    url = f"{live.dav()}/r.txt"
+    alice.put(url, data=b"0123456789")
+    one = alice.get(url, headers={"Range": "bytes=2-4"})
+    assert (one.status_code, one.content) == (206, b"234")
+    assert alice.get(url, headers={"Range": "bytes=-3"}).content == b"789"
+    for ignored in ("bytes=5-2", "bytes=0-1,3-4", "items=1-2", "bytes=x"):
+        whole = alice.get(url, headers={"Range": ignored})
+        assert (whole.status_code, whole.content) == (200, b"0123456789"), ignored
+    assert alice.get(url, headers={"Range": "bytes=-0"}).status_code == 416
+    assert alice.get(url, headers={"Range": "bytes=20-"}).status_code == 416
+
+
+def test_user_names_differing_only_in_case_are_one_name(live):
+    import pytest
+
+    from app import users
+    from app.errors import Conflict
+
+    with pytest.raises(Conflict):
+        users.add(live.settings.storage_dir, "ALICE", "another password")
