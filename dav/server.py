@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from lxml import etree
 from wsgidav import util
@@ -202,10 +202,38 @@ class GroveRequestServer(RequestServer):
             # Before the library unquotes it and resolves "..".
             with translated():
                 check_destination(environ["HTTP_DESTINATION"])
+            self._destination_in_own_layout(environ)
         if "HTTP_IF" in environ:
             util.parse_if_header_dict(environ)
             environ["wsgidav.conditions.if"] = _if_by_lock_url(environ)
         return self._lock_hrefs_for_client(super().__call__(environ, start_response))
+
+    def _destination_in_own_layout(self, environ: dict[str, Any]) -> None:
+        """Rewrite a Destination given in another URL layout into this request's.
+
+        All layouts name the same files, but WsgiDAV moves and copies only
+        within one share (another answers 502). A destination that is not in
+        the caller's reach through this layout is left as it is.
+        """
+        parsed = urlsplit(environ["HTTP_DESTINATION"])
+        path = unquote(parsed.path)
+        provider = self._davProvider
+        app = environ["wsgidav.app"]
+        share, other = app.resolve_provider(path)
+        if other is None or other is provider or not hasattr(other, "locate"):
+            return
+        located = other.locate(path[len(share) :], environ)
+        if located is None:
+            return
+        space, parts = located
+        mine = provider.locate(provider.prefix(space), environ)
+        if mine is None or mine[0].id != space.id:
+            return
+        target = provider.mount_path + provider.share_path + provider.prefix(space)
+        target += "/" + "/".join(parts) + ("/" if path.endswith("/") else "")
+        environ["HTTP_DESTINATION"] = urlunsplit(
+            (parsed.scheme, parsed.netloc, util.quote(target), "", "")
+        )
 
     def _lock_hrefs_for_client(self, body: Iterable[bytes]) -> Iterator[bytes]:
         """Name conflicting locks by their URL in the request's layout (423 bodies)."""

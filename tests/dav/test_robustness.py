@@ -130,3 +130,30 @@ def test_user_names_differing_only_in_case_are_one_name(live):
 
     with pytest.raises(Conflict):
         users.add(live.settings.storage_dir, "ALICE", "another password")
+
+
+def test_move_and_copy_across_url_layouts_of_the_same_space(live, alice):
+    alice.put(f"{live.url}/remote.php/webdav/x.txt", data=b"across")
+    moved = alice.request(
+        "MOVE",
+        f"{live.url}/remote.php/webdav/x.txt",
+        headers={"Destination": f"{live.url}/remote.php/dav/files/alice/y.txt"},
+    )
+    assert moved.status_code == 201
+    assert (live.user_root() / "y.txt").read_bytes() == b"across"
+    copied = alice.request(
+        "COPY",
+        f"{live.dav()}/y.txt",
+        headers={"Destination": f"{live.url}/dav/files/alice/z.txt"},
+    )
+    assert copied.status_code == 201
+    assert (live.user_root() / "z.txt").read_bytes() == b"across"
+    live.add_user("bob")
+    stolen = alice.request(
+        "MOVE",
+        f"{live.url}/remote.php/webdav/z.txt",
+        headers={"Destination": f"{live.url}/remote.php/dav/files/bob/z.txt"},
+    )
+    assert stolen.status_code in (403, 409, 502)
+    assert (live.user_root() / "z.txt").exists()
+    assert not (live.user_root("bob") / "z.txt").exists()
