@@ -48,19 +48,32 @@ class GroveProvider(DAVProvider):
     ) -> tuple[Space, list[str]] | None:
         with translated():
             parts = split_path(path)
-            principal: Principal | None = environ.get("grove.principal")
-            try:
-                if self.layout == "home":
-                    if principal is None:
-                        return None
-                    return spaces.personal_space(users.get(principal.user_id)), parts
-                if not parts:
+        if self.layout == "home":
+            key = None
+        elif not parts:
+            return None
+        else:
+            key, parts = parts[0], parts[1:]
+        # A MOVE resolves four paths in one space: look the space up once.
+        memo: dict[tuple[str, str | None], Space | None]
+        memo = environ.setdefault("grove.spaces", {})
+        if (self.layout, key) not in memo:
+            memo[(self.layout, key)] = self._space(key, environ)
+        space = memo[(self.layout, key)]
+        return None if space is None else (space, parts)
+
+    def _space(self, key: str | None, environ: dict[str, Any]) -> Space | None:
+        principal: Principal | None = environ.get("grove.principal")
+        try:
+            if key is None:
+                if principal is None:
                     return None
-                if self.layout == "files":
-                    return spaces.personal_space(users.get(parts[0])), parts[1:]
-                return spaces.by_drive_id(parts[0]), parts[1:]
-            except errors.NotFound:
-                return None
+                return spaces.personal_space(users.get(principal.user_id))
+            if self.layout == "files":
+                return spaces.personal_space(users.get(key))
+            return spaces.by_drive_id(key)
+        except errors.NotFound:
+            return None
 
     def prefix(self, space: Space) -> str:
         """The path of a space's root in this layout (below the share path)."""
