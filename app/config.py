@@ -193,7 +193,8 @@ OPTIONS: tuple[Option, ...] = (
         str,
         "",
         "Addresses or networks (comma-separated, e.g. `127.0.0.1, 10.0.0.0/8`) of "
-        "reverse proxies whose X-Forwarded-For/-Proto/-Host headers are believed; "
+        "reverse proxies whose X-Forwarded-For/-Proto/-Host/-Prefix headers are "
+        "believed; "
         "from anywhere else they are ignored.",
         check=_networks,
     ),

@@ -2,19 +2,29 @@
 
 From a trusted proxy, X-Forwarded-For gives the client's address (for
 throttling and audit), -Proto the scheme (hrefs, the Secure cookie flag, HSTS)
-and -Host the host; from any other address they are removed unread.
+-Host the host and -Prefix the path the proxy mounts Grove under (hrefs
+start with it); from any other address they are removed unread.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST")
+HEADERS = (
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PREFIX",
+)
+# Where the proxy mounts Grove (X-Forwarded-Prefix): hrefs start with it.
+PREFIX_KEY = "grove.prefix"
+_PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)+")
 
 
 def parse_networks(text: str) -> list[Network]:
@@ -57,3 +67,9 @@ def apply(environ: dict[str, Any], networks: list[Network]) -> None:
     host = environ.pop("HTTP_X_FORWARDED_HOST", "").split(",")[0].strip()
     if host:
         environ["HTTP_HOST"] = host
+    prefix = environ.pop("HTTP_X_FORWARDED_PREFIX", "").split(",")[0].strip()
+    prefix = prefix.rstrip("/")
+    if prefix and _PREFIX.fullmatch(prefix) and "/../" not in prefix + "/":
+        environ[PREFIX_KEY] = prefix
+    elif prefix:
+        logger.warning("ignored X-Forwarded-Prefix %r from a trusted proxy", prefix)

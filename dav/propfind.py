@@ -33,7 +33,7 @@ from wsgidav.dav_error import (
     PRECONDITION_CODE_PropfindFiniteDepth,
 )
 
-from app import acl, locks
+from app import acl, forwarded, locks
 from app.storage import props
 from app.storage.names import xml_safe
 from app.storage.tree import Item
@@ -196,7 +196,7 @@ class Builder:
         if depth == "0" or not isinstance(res, FolderResource):
             return
         provider = self.provider
-        base = quote(
+        base = res.environ.get(forwarded.PREFIX_KEY, "") + quote(
             provider.mount_path + provider.share_path + res.path.rstrip("/") + "/",
             safe=HREF_SAFE,
         )

@@ -15,7 +15,7 @@ from wsgidav import util
 from wsgidav.dav_error import HTTP_CONFLICT, HTTP_FORBIDDEN, DAVError
 from wsgidav.dav_provider import DAVProvider
 
-from app import acl, errors, spaces, users
+from app import acl, errors, forwarded, spaces, users
 from app.auth.principal import Principal
 from app.instance import Grove
 from app.models import Space
@@ -150,7 +150,8 @@ class GroveProvider(DAVProvider):
             return "/" + rest
         return self.prefix(space) + "/" + rest
 
-    def href_for_ref_url(self, ref_url: str) -> str:
+    def href_for_ref_url(self, ref_url: str, environ: dict[str, Any]) -> str:
         """The href of a lock root in this layout, quoted as WsgiDAV's get_href does."""
         path = self.ref_url_to_path(ref_url)
-        return quote(self.mount_path + self.share_path + path, safe=HREF_SAFE)
+        href = quote(self.mount_path + self.share_path + path, safe=HREF_SAFE)
+        return environ.get(forwarded.PREFIX_KEY, "") + href

@@ -5,7 +5,6 @@ from __future__ import annotations
 import calendar
 import mimetypes
 import shutil
-from collections.abc import Callable
 from email.utils import formatdate, parsedate_tz
 from typing import Any
 
@@ -20,7 +19,7 @@ from wsgidav.dav_error import (
 )
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
-from app import acl, audit
+from app import acl, audit, forwarded
 from app.storage import changes, props
 from app.storage.names import check_new_name, xml_safe
 from app.storage.tree import Item
@@ -41,7 +40,6 @@ class GroveResourceMixin:
     environ: dict[str, Any]
     path: str
     is_collection: bool
-    get_href: Callable[[], str]
 
     def require(self, perm: acl.Perm) -> None:
         if perm not in self.perms:
@@ -66,6 +64,11 @@ class GroveResourceMixin:
     def get_ref_url(self) -> str:
         # One key per item whatever URL layout the client used (locks).
         return lock_url(self.item.tree.space, self.item.parts)
+
+    def get_href(self) -> str:
+        # Behind a proxy that mounts Grove below a path (X-Forwarded-Prefix).
+        href: str = super().get_href()  # type: ignore[misc]
+        return self.environ.get(forwarded.PREFIX_KEY, "") + href
 
     def get_etag(self) -> str:
         return self.item.etag
@@ -196,7 +199,9 @@ class GroveResourceMixin:
         }
         if own in roots:
             return [self.get_href()]
-        return sorted(self.provider.href_for_ref_url(root) for root in roots)
+        return sorted(
+            self.provider.href_for_ref_url(root, self.environ) for root in roots
+        )
 
     def support_recursive_move(self, dest_path: str) -> bool:
         return True

@@ -36,7 +36,7 @@ from wsgidav.dav_error import (
 )
 from wsgidav.request_server import RequestServer
 
-from app import acl
+from app import acl, forwarded
 from app.errors import PreconditionFailed
 from app.storage import changes
 from app.storage.names import check_new_name
@@ -121,6 +121,9 @@ def _if_by_lock_url(environ: dict[str, Any]) -> dict[str, Any] | None:
 
 def _tag_lock_url(tag: str, environ: dict[str, Any]) -> str | None:
     path = unquote(urlsplit(tag).path)
+    proxy_prefix = environ.get(forwarded.PREFIX_KEY, "")
+    if proxy_prefix and path.startswith(proxy_prefix + "/"):
+        path = path[len(proxy_prefix) :]
     providers = environ["wsgidav.config"]["provider_mapping"].values()
     prefixes = sorted(
         ((p.mount_path + p.share_path, p) for p in providers), reverse=True
@@ -188,6 +191,18 @@ def _precondition(environ: dict[str, Any]) -> Any:
     return check
 
 
+def _strip_prefix(environ: dict[str, Any]) -> None:
+    """A Destination names the proxy's path; the library expects Grove's own."""
+    prefix = environ.get(forwarded.PREFIX_KEY)
+    if not prefix:
+        return
+    parsed = urlsplit(environ["HTTP_DESTINATION"])
+    if parsed.path.startswith(prefix + "/"):
+        environ["HTTP_DESTINATION"] = urlunsplit(
+            parsed._replace(path=parsed.path[len(prefix) :])
+        )
+
+
 class GroveRequestServer(RequestServer):
     def __init__(self, provider: Any) -> None:
         super().__init__(provider)
@@ -202,11 +217,14 @@ class GroveRequestServer(RequestServer):
             # Before the library unquotes it and resolves "..".
             with translated():
                 check_destination(environ["HTTP_DESTINATION"])
+            _strip_prefix(environ)
             self._destination_in_own_layout(environ)
         if "HTTP_IF" in environ:
             util.parse_if_header_dict(environ)
             environ["wsgidav.conditions.if"] = _if_by_lock_url(environ)
-        return self._lock_hrefs_for_client(super().__call__(environ, start_response))
+        return self._lock_hrefs_for_client(
+            environ, super().__call__(environ, start_response)
+        )
 
     def _destination_in_own_layout(self, environ: dict[str, Any]) -> None:
         """Rewrite a Destination given in another URL layout into this request's.
@@ -235,7 +253,9 @@ class GroveRequestServer(RequestServer):
             (parsed.scheme, parsed.netloc, util.quote(target), "", "")
         )
 
-    def _lock_hrefs_for_client(self, body: Iterable[bytes]) -> Iterator[bytes]:
+    def _lock_hrefs_for_client(
+        self, environ: dict[str, Any], body: Iterable[bytes]
+    ) -> Iterator[bytes]:
         """Name conflicting locks by their URL in the request's layout (423 bodies)."""
         try:
             yield from body
@@ -244,7 +264,7 @@ class GroveRequestServer(RequestServer):
             if condition is not None:
                 provider = self._davProvider
                 condition.hrefs = [
-                    provider.href_for_ref_url(h) for h in condition.hrefs
+                    provider.href_for_ref_url(h, environ) for h in condition.hrefs
                 ]
             raise
 

@@ -129,3 +129,58 @@ def test_forwarded_headers_count_from_a_trusted_proxy(live):
     )
     assert "Secure" in answer.headers["Set-Cookie"]
     assert "Strict-Transport-Security" in answer.headers
+
+
+PREFIXED = {"X-Forwarded-Prefix": "/grove"}
+
+
+def _hrefs(answer: requests.Response) -> list[str]:
+    from lxml import etree
+
+    tree = etree.fromstring(answer.content)
+    return [h.text for h in tree.iter("{DAV:}href")]
+
+
+@pytest.mark.parametrize("settings", ["127.0.0.1/32"], indirect=True)
+def test_forwarded_prefix_from_a_trusted_proxy_leads_every_href(live, alice):
+    alice.put(f"{live.dav()}/x.txt", data=b"x")
+    listing = alice.request(
+        "PROPFIND", f"{live.dav()}/", headers={"Depth": "1", **PREFIXED}
+    )
+    assert _hrefs(listing) and all(
+        href.startswith("/grove/remote.php/dav/files/alice/")
+        for href in _hrefs(listing)
+    )
+    moved = alice.request(
+        "MOVE",
+        f"{live.dav()}/x.txt",
+        headers={
+            "Destination": f"{live.url}/grove/remote.php/dav/files/alice/y.txt",
+            **PREFIXED,
+        },
+    )
+    assert moved.status_code == 201
+    assert (live.user_root() / "y.txt").read_bytes() == b"x"
+
+
+def test_forwarded_prefix_is_ignored_from_untrusted_addresses(live, alice):
+    listing = alice.request(
+        "PROPFIND", f"{live.dav()}/", headers={"Depth": "1", **PREFIXED}
+    )
+    assert all(href.startswith("/remote.php/") for href in _hrefs(listing))
+
+
+@pytest.mark.parametrize("settings", ["127.0.0.1/32"], indirect=True)
+def test_tagged_if_with_the_forwarded_prefix_unlocks(live, alice):
+    url = f"{live.dav()}/l.txt"
+    alice.put(url, data=b"1")
+    body = (
+        '<?xml version="1.0"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:exclusive/>'
+        "</d:lockscope><d:locktype><d:write/></d:locktype></d:lockinfo>"
+    )
+    locked = alice.request("LOCK", url, data=body, headers=PREFIXED)
+    assert b"/grove/remote.php/dav/files/alice/l.txt" in locked.content
+    token = locked.headers["Lock-Token"]
+    tag = f"<{live.url}/grove/remote.php/dav/files/alice/l.txt>"
+    answer = alice.put(url, data=b"2", headers={"If": f"{tag} ({token})", **PREFIXED})
+    assert answer.status_code == 204
