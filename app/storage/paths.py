@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from app.errors import BadRequest, NotFound
-from app.storage.names import spellings
+from app.storage.names import is_text, spellings
 
 # An encoded slash can never name anything: a name holds no slash, and servers
 # disagree on whether to decode it (cheroot keeps it, gunicorn decodes it).
@@ -118,3 +118,25 @@ def resolve(root: Path, parts: list[str]) -> tuple[Path, bool]:
         ):
             raise NotFound(f"{'/'.join(parts)!r} is a symlink Grove does not follow")
     return current, True
+
+
+def entry_stat(root: Path, entry: os.DirEntry[str]) -> os.stat_result | None:
+    """The stat of a folder entry Grove shows, or None for one it leaves alone.
+
+    Folders and regular files with UTF-8 names are shown; a symlink only when
+    :func:`followable` (then with its target's stat); FIFOs, sockets and
+    devices never.
+    """
+    if not is_text(entry.name):
+        return None
+    try:
+        st = entry.stat(follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode):
+            if not followable(root, Path(entry.path)):
+                return None
+            st = os.stat(entry.path)
+    except OSError:
+        return None
+    if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
+        return None
+    return st

@@ -39,8 +39,7 @@ from app.errors import NotFound
 from app.models import Node, Space
 from app.spaces import root_path
 from app.storage import ids
-from app.storage.names import is_text
-from app.storage.paths import followable
+from app.storage.paths import entry_stat
 
 logger = logging.getLogger(__name__)
 
@@ -132,23 +131,6 @@ def _rows(where: Any) -> Iterator[Row]:
         yield Row(*values)
 
 
-def _entry_stat(root: Path, entry: os.DirEntry[str]) -> os.stat_result | None:
-    """The stat of an entry Grove serves (the listing's rules), else None."""
-    if not is_text(entry.name):
-        return None
-    try:
-        st = entry.stat(follow_symlinks=False)
-        if stat.S_ISLNK(st.st_mode):
-            if not followable(root, Path(entry.path)):
-                return None
-            st = os.stat(entry.path)
-    except OSError:
-        return None
-    if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
-        return None
-    return st
-
-
 class Reconciler:
     """Reconciles folders of one space; see the module docstring for the rules."""
 
@@ -189,7 +171,7 @@ class Reconciler:
             return None
         with listing:
             for item in listing:
-                st = _entry_stat(self.root, item)
+                st = entry_stat(self.root, item)
                 if st is None:
                     continue
                 link = item.is_symlink()

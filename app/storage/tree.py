@@ -20,8 +20,7 @@ from typing import Any, cast
 from app import db
 from app.models import Node, Space
 from app.storage import ids
-from app.storage.names import is_text
-from app.storage.paths import followable, resolve
+from app.storage.paths import entry_stat, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +127,7 @@ class SpaceTree:
         gone: list[Node] = []
         with os.scandir(folder.path) as entries:
             for entry in entries:
-                st = self._entry_stat(entry)
+                st = entry_stat(self.root, entry)
                 if st is None:
                     continue
                 is_file = not stat.S_ISDIR(st.st_mode)
@@ -186,23 +185,6 @@ class SpaceTree:
             Node.update(
                 tree_mtime_ns=time.time_ns(), tree_size=Node.tree_size + size_delta
             ).where(Node.id.in_(lineage)).execute()
-
-    def _entry_stat(self, entry: os.DirEntry[str]) -> os.stat_result | None:
-        """The stat of an entry to list, None for one Grove does not serve."""
-        if not is_text(entry.name):
-            logger.debug("not serving %r: its name is not UTF-8", entry.path)
-            return None
-        try:
-            st = entry.stat(follow_symlinks=False)
-            if stat.S_ISLNK(st.st_mode):
-                if not followable(self.root, Path(entry.path)):
-                    return None
-                st = os.stat(entry.path)
-        except OSError:
-            return None
-        if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
-            return None
-        return st
 
     def _folder_id(self, parts: list[str], parent_id: str | None) -> str:
         if not parts:
