@@ -47,6 +47,20 @@ class LiveServer:
         session.auth = (user, password)
         return session
 
+    def drive_id(self, session: requests.Session, user: str = "alice") -> str:
+        """The drive id (``<storage>$<space>``) of ``user``'s personal space."""
+        from lxml import etree
+
+        body = (
+            '<?xml version="1.0"?><d:propfind xmlns:d="DAV:" '
+            'xmlns:oc="http://owncloud.org/ns"><d:prop><oc:id/></d:prop></d:propfind>'
+        )
+        answer = session.request(
+            "PROPFIND", f"{self.dav(user)}/", data=body, headers={"Depth": "0"}
+        )
+        found = etree.fromstring(answer.content).find(".//{http://owncloud.org/ns}id")
+        return str(found.text).rpartition("!")[0]
+
     def add_user(self, name: str, password: str = PASSWORD) -> None:
         users.add(self.settings.storage_dir, name, password)
 

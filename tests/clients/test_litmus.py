@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import pytest
-from lxml import etree
 
 from tests.clients.programs import program, run
 from tests.conftest import PASSWORD
@@ -33,23 +32,14 @@ def run_litmus(url: str, workdir: Path) -> str:
     return done.stdout + done.stderr
 
 
-def spaces_url(live, session) -> str:
-    """The user's personal space under ``/dav/spaces/<drive id>/`` (with its "$")."""
-    body = (
-        '<?xml version="1.0"?><d:propfind xmlns:d="DAV:" '
-        'xmlns:oc="http://owncloud.org/ns"><d:prop><oc:id/></d:prop></d:propfind>'
-    )
-    answer = session.request(
-        "PROPFIND", f"{live.dav()}/", data=body, headers={"Depth": "0"}
-    )
-    found = etree.fromstring(answer.content).find(".//{http://owncloud.org/ns}id")
-    return f"{live.url}/dav/spaces/{str(found.text).rpartition('!')[0]}/"
-
-
 @pytest.mark.clients
 @pytest.mark.parametrize("layout", ["files", "spaces"])
 def test_litmus_passes_every_suite_without_warnings(live, alice, tmp_path, layout):
-    url = f"{live.dav()}/" if layout == "files" else spaces_url(live, alice)
+    url = (
+        f"{live.dav()}/"
+        if layout == "files"
+        else f"{live.url}/dav/spaces/{live.drive_id(alice)}/"
+    )
     output = run_litmus(url, tmp_path)
 
     summaries = {

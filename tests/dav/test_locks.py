@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +13,8 @@ import requests
 from lxml import etree
 
 from app import locks
-from tests.conftest import PASSWORD, free_port
+from tests.app.processes import grove_serve
+from tests.conftest import PASSWORD
 
 NS = {"d": "DAV:"}
 REPO = Path(__file__).resolve().parents[2]
@@ -48,61 +46,12 @@ def active_locks(session, url) -> list[etree._Element]:
     return etree.fromstring(answer.content).findall(".//d:activelock", NS)
 
 
-def drive_id(live, session) -> str:
-    body = (
-        '<?xml version="1.0"?><d:propfind xmlns:d="DAV:" '
-        'xmlns:oc="http://owncloud.org/ns"><d:prop><oc:id/></d:prop></d:propfind>'
-    )
-    answer = session.request(
-        "PROPFIND", f"{live.dav()}/", data=body, headers={"Depth": "0"}
-    )
-    found = etree.fromstring(answer.content).find(".//{http://owncloud.org/ns}id")
-    return str(found.text).rpartition("!")[0]
-
-
 @contextmanager
 def grove_process(data: Path) -> Iterator[str]:
     """Another Grove process (``grove serve``) on the data folder ``data``."""
-    port = free_port()
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("GROVE_")
-    }
-    env["GROVE_ADMIN_PASSWORD"] = "admin-password-1"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "serve",
-            "--data",
-            str(data),
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(f"{url}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("grove serve did not start") from None
-                time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    log = data.parent / "other-grove.log"
+    with grove_serve(data, log, GROVE_ADMIN_PASSWORD="admin-password-1") as other:
+        yield other.url
 
 
 def test_locked_file_refuses_writes_without_its_token(live, alice):
@@ -137,7 +86,7 @@ def test_corrupt_token_is_refused_on_existing_and_new_files(live, alice):
 
 def test_lock_via_spaces_layout_holds_via_every_other_layout(live, alice):
     alice.put(f"{live.dav()}/shared.txt", data=b"1")
-    spaces_url = f"{live.url}/dav/spaces/{drive_id(live, alice)}/shared.txt"
+    spaces_url = f"{live.url}/dav/spaces/{live.drive_id(alice)}/shared.txt"
     webdav_url = f"{live.url}/remote.php/webdav/shared.txt"
 
     locked = lock(alice, spaces_url)
