@@ -12,16 +12,30 @@ import uuid
 import weakref
 from collections.abc import Callable
 
+import peewee
+
 from app import db
 from app.models import (
     TABLES,
     AppToken,
+    AuditEvent,
+    Favorite,
+    Grant,
+    Group,
+    GroupMember,
     Meta,
+    Node,
     RecoveryCode,
     Session,
+    ShareState,
     SignInFailures,
+    Space,
+    Tag,
     TotpSecret,
+    TrashItem,
     TrustedAddress,
+    UploadSession,
+    Version,
 )
 
 logger = logging.getLogger(__name__)
@@ -54,6 +68,60 @@ def _add_sessions() -> None:
     db.database.obj.create_tables([Session], safe=True)
 
 
+def _sql_literal(value: object) -> str:
+    """A column default in SQL text (DDL takes no parameters)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQL literal for a default of {value!r}")
+
+
+def _add_columns(model: type[peewee.Model], *names: str) -> None:
+    """ALTER TABLE ... ADD COLUMN, with the default in SQL for NOT NULL columns.
+
+    peewee's migrator would rebuild the table for a NOT NULL column on SQLite,
+    and dropping the old table cascades into every row that refers to it.
+    """
+    database = db.database.obj
+    meta = model._meta
+    for name in names:
+        field = meta.fields[name]
+        context = database.get_sql_context()
+        context.literal("ALTER TABLE ").sql(peewee.Entity(meta.table_name))
+        context.literal(" ADD COLUMN ").sql(field.ddl(context))
+        if not field.null:
+            context.literal(f" DEFAULT {_sql_literal(field.default)}")
+        sql, params = context.query()
+        database.execute_sql(sql, params)
+    for index in meta.fields_to_index():
+        if any(field.name in names for field in index._expressions):
+            database.execute_sql(*database.get_sql_context().sql(index).query())
+
+
+def _add_spaces_sharing_pipeline() -> None:
+    """Project spaces, grants, trash, versions, tags, uploads, the audit chain."""
+    _add_columns(Space, "description", "quota_total", "disabled", "created_by")
+    _add_columns(Node, "mime")
+    _add_columns(AuditEvent, "seq", "prev_hash", "hash")
+    db.database.obj.create_tables(
+        [
+            Group,
+            GroupMember,
+            Grant,
+            ShareState,
+            TrashItem,
+            Version,
+            Favorite,
+            Tag,
+            UploadSession,
+        ],
+        safe=True,
+    )
+
+
 # UPGRADES[i] upgrades version i + 1 to i + 2, on data made by the older code.
 # Append a step with every model change; never edit a shipped one.
 UPGRADES: tuple[Callable[[], None], ...] = (
@@ -61,6 +129,7 @@ UPGRADES: tuple[Callable[[], None], ...] = (
     _add_sign_in_throttling,
     _add_totp,
     _add_sessions,
+    _add_spaces_sharing_pipeline,
 )
 LATEST = 1 + len(UPGRADES)
 

@@ -49,6 +49,12 @@ class Space(BaseModel):
     # Relative to <data>/storage, fixed at creation: renames change `name` only.
     folder = peewee.CharField(unique=True, max_length=600)
     created = peewee.FloatField(default=now)
+    description = peewee.TextField(default="")
+    # Bytes; None: no limit of its own (the configured default applies).
+    quota_total = peewee.BigIntegerField(null=True)
+    # When the space was disabled (soft-deleted); None while it is in use.
+    disabled = peewee.FloatField(null=True)
+    created_by = peewee.CharField(max_length=36, default="")
 
     owner_id: str | None  # peewee's accessor for the owner column
 
@@ -70,6 +76,8 @@ class Node(BaseModel):
     # Folders: raised by every change below, up to the space root.
     tree_mtime_ns = peewee.BigIntegerField(default=0)
     tree_size = peewee.BigIntegerField(default=0)
+    # Detected from the content (libmagic), valid while `checksum_stamp` matches.
+    mime = peewee.CharField(max_length=255, null=True)
 
     class Meta:
         indexes = ((("parent_id", "name"), False),)
@@ -106,6 +114,10 @@ class AuditEvent(BaseModel):
     target = peewee.TextField(default="")
     outcome = peewee.CharField(max_length=32, default="ok")
     detail = peewee.TextField(default="")
+    # The hash chain: None while queued; the chain writer sets all three.
+    seq = peewee.BigIntegerField(null=True, unique=True)
+    prev_hash = peewee.CharField(max_length=64, null=True)
+    hash = peewee.CharField(max_length=64, null=True)
 
 
 class AppToken(BaseModel):
@@ -180,6 +192,135 @@ class Session(BaseModel):
     user_id: str
 
 
+class Group(BaseModel):
+    id = peewee.CharField(primary_key=True, max_length=36)
+    name = peewee.CharField(unique=True, max_length=255)  # displayName
+    description = peewee.TextField(default="")
+    created = peewee.FloatField(default=now)
+
+
+class GroupMember(BaseModel):
+    group = peewee.ForeignKeyField(Group, on_delete="CASCADE")
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE", index=True)
+
+    group_id: str
+    user_id: str
+
+    class Meta:
+        primary_key = peewee.CompositeKey("group", "user")
+
+
+class Grant(BaseModel):
+    """A role on one item of a space, for a user, a group or a public link.
+
+    Space membership is a grant on the space root (``node_id == space.id``);
+    a share is a grant on any other item. ``role`` is a unified role id
+    (app.roles). Links carry their token, type and hashed password.
+    """
+
+    id = peewee.CharField(primary_key=True, max_length=36)
+    space = peewee.ForeignKeyField(Space, on_delete="CASCADE", index=True)
+    node_id = peewee.CharField(max_length=36, index=True)
+    grantee_type = peewee.CharField(max_length=16)  # user | group | link
+    grantee_id = peewee.CharField(max_length=36, null=True, index=True)
+    role = peewee.CharField(max_length=36)
+    created_by = peewee.CharField(max_length=36, default="")  # user id
+    created = peewee.FloatField(default=now)
+    expires = peewee.FloatField(null=True)
+    link_token = peewee.CharField(max_length=64, null=True, unique=True)
+    link_type = peewee.CharField(max_length=32, null=True)
+    password_hash = peewee.TextField(null=True)
+    display_name = peewee.CharField(max_length=255, default="")
+
+    space_id: str
+
+
+class ShareState(BaseModel):
+    """A recipient's view of a share: its name in the share jail, hidden, synced."""
+
+    grant = peewee.ForeignKeyField(Grant, on_delete="CASCADE")
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE", index=True)
+    mount_name = peewee.TextField(default="")
+    hidden = peewee.BooleanField(default=False)
+    synchronize = peewee.BooleanField(default=True)
+
+    grant_id: str
+    user_id: str
+
+    class Meta:
+        primary_key = peewee.CompositeKey("grant", "user")
+
+
+class TrashItem(BaseModel):
+    """A deleted file or folder, kept under .grove/trash/<space>/<id> until purged."""
+
+    id = peewee.CharField(primary_key=True, max_length=36)  # the trash key
+    space = peewee.ForeignKeyField(Space, on_delete="CASCADE", index=True)
+    node_id = peewee.CharField(max_length=36)
+    name = peewee.TextField()
+    original_path = peewee.TextField()  # parent folder, relative to the space root
+    is_dir = peewee.BooleanField(default=False)
+    size = peewee.BigIntegerField(default=0)
+    deleted = peewee.FloatField(default=now, index=True)
+    deleted_by = peewee.CharField(max_length=36, default="")
+
+    space_id: str
+
+
+class Version(BaseModel):
+    """An earlier content of a file, kept under .grove/versions/<space>/<node>/."""
+
+    id = peewee.CharField(primary_key=True, max_length=36)  # the version key
+    space = peewee.ForeignKeyField(Space, on_delete="CASCADE", index=True)
+    node_id = peewee.CharField(max_length=36, index=True)
+    size = peewee.BigIntegerField(default=0)
+    mtime_ns = peewee.BigIntegerField(default=0)
+    sha1 = peewee.CharField(max_length=40, null=True)
+    created = peewee.FloatField(default=now, index=True)
+    created_by = peewee.CharField(max_length=36, default="")
+
+    space_id: str
+
+
+class Favorite(BaseModel):
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    node_id = peewee.CharField(max_length=36, index=True)
+
+    user_id: str
+
+    class Meta:
+        primary_key = peewee.CompositeKey("user", "node_id")
+
+
+class Tag(BaseModel):
+    node_id = peewee.CharField(max_length=36, index=True)
+    name = peewee.CharField(max_length=255, index=True)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("node_id", "name")
+
+
+class UploadSession(BaseModel):
+    """A resumable upload (TUS) or a chunked upload (Nextcloud NG) in progress.
+
+    Its bytes live in .grove/uploads/<id>; the row survives a restart.
+    """
+
+    id = peewee.CharField(primary_key=True, max_length=64)
+    kind = peewee.CharField(max_length=16)  # tus | chunked
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE", index=True)
+    space = peewee.ForeignKeyField(Space, on_delete="CASCADE", null=True)
+    path = peewee.TextField(default="")  # target, relative to the space root
+    length = peewee.BigIntegerField(null=True)
+    offset = peewee.BigIntegerField(default=0)
+    metadata = peewee.TextField(default="{}")  # JSON
+    created = peewee.FloatField(default=now)
+    expires = peewee.FloatField(index=True)
+
+    user_id: str
+    space_id: str | None
+
+
 TABLES: tuple[type[BaseModel], ...] = (
     Meta,
     User,
@@ -194,4 +335,13 @@ TABLES: tuple[type[BaseModel], ...] = (
     TotpSecret,
     RecoveryCode,
     Session,
+    Group,
+    GroupMember,
+    Grant,
+    ShareState,
+    TrashItem,
+    Version,
+    Favorite,
+    Tag,
+    UploadSession,
 )
