@@ -105,6 +105,26 @@ def migrate(data: Path | None, config_file: Path | None) -> None:
     )
 
 
+@main.command()
+@click.option("--threads", type=int, help="Worker threads (default: job_threads).")
+@click.option("--once", is_flag=True, help="Run queued and periodic jobs, then exit.")
+@_common
+def worker(
+    threads: int | None, once: bool, data: Path | None, config_file: Path | None
+) -> None:
+    """Run background jobs (retention, checksums, indexing) until stopped."""
+    from app import jobs
+    from app.factory import configure_logging
+
+    grove = _grove(data, config_file)
+    configure_logging(grove.settings)
+    if once:
+        jobs.run_periodic_now()
+        click.echo(f"{jobs.run_pending()} jobs run")
+        return
+    jobs.run_worker(threads if threads is not None else grove.settings.job_threads)
+
+
 @main.group()
 def user() -> None:
     """Manage user accounts."""

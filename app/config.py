@@ -289,6 +289,14 @@ OPTIONS: tuple[Option, ...] = (
         check=_one_of("fsync", "none"),
     ),
     Option(
+        "quota_default",
+        int,
+        0,
+        "Quota in bytes of every space (personal or project) that has none of its "
+        "own; 0: no limit. Trash counts toward it, versions do not.",
+        check=_not_negative,
+    ),
+    Option(
         "file_mode",
         str,
         "0644",
@@ -351,6 +359,124 @@ OPTIONS: tuple[Option, ...] = (
         "them in one batch.",
         check=_not_negative,
     ),
+    Option(
+        "upload_max_bytes",
+        int,
+        0,
+        "Largest file an upload may bring, in bytes (every door); larger gets 413; "
+        "0: no limit.",
+        check=_not_negative,
+    ),
+    Option(
+        "upload_blocked_extensions",
+        str,
+        "",
+        "File name extensions refused on upload (403), comma-separated and without "
+        "the dot, e.g. `exe, bat, scr`; case does not matter.",
+    ),
+    Option(
+        "upload_blocked_types",
+        str,
+        "",
+        "MIME types refused on upload (403), as detected from the content, "
+        "comma-separated; `type/*` blocks a whole family, e.g. "
+        "`application/x-dosexec, application/x-executable`.",
+    ),
+    Option(
+        "mime_mismatch",
+        str,
+        "accept",
+        "Content whose detected type contradicts its name's extension (see "
+        "docs/pipeline.md): `accept` (stored, reported with the detected type) or "
+        "`refuse` (415).",
+        check=_one_of("accept", "refuse"),
+    ),
+    Option(
+        "scanner",
+        str,
+        "none",
+        "Malware scanner every upload passes before it is committed: `none`, "
+        "`clamd` (see clamd_address) or `icap` (see icap_url).",
+        check=_one_of("none", "clamd", "icap"),
+    ),
+    Option(
+        "clamd_address",
+        str,
+        "/var/run/clamav/clamd.ctl",
+        "Where clamd listens: the path of its Unix socket (LocalSocket) or HOST:PORT "
+        "(TCPSocket).",
+    ),
+    Option(
+        "icap_url",
+        str,
+        "icap://127.0.0.1:1344/virus_scan",
+        "ICAP service that scans uploads (RESPMOD with preview), e.g. c-icap's "
+        "virus_scan: icap://HOST:PORT/SERVICE.",
+    ),
+    Option(
+        "scan_max_bytes",
+        int,
+        26214400,
+        "Largest content sent to the scanner, in bytes; keep clamd's StreamMaxLength "
+        "(or c-icap's virus_scan.MaxObjectSize) at least this large. Larger content "
+        "is 'not scanned: over limit' (see scan_over_limit).",
+        check=_positive,
+    ),
+    Option(
+        "scan_over_limit",
+        str,
+        "accept",
+        "Content over scan_max_bytes: `accept` (stored unscanned, audited as "
+        "'not scanned: over limit') or `refuse` (413).",
+        check=_one_of("accept", "refuse"),
+    ),
+    Option(
+        "scan_unreachable",
+        str,
+        "refuse",
+        "When the scanner cannot be reached or fails: `refuse` (503, the client "
+        "retries later) or `accept` (stored unscanned, audited and logged as a "
+        "warning).",
+        check=_one_of("refuse", "accept"),
+    ),
+    Option(
+        "scan_timeout_seconds",
+        int,
+        120,
+        "Seconds a scan may take (connection and each read) before the scanner "
+        "counts as unreachable.",
+        check=_positive,
+    ),
+    Option(
+        "job_threads",
+        int,
+        2,
+        "Threads per serving process that run background jobs (retention, "
+        "checksums, indexing); 0: none, run `grove worker` instead.",
+        check=_not_negative,
+    ),
+    Option(
+        "trash_retention_days",
+        int,
+        30,
+        "Days a deleted item stays in its space's trash before it is purged; 0: "
+        "kept until purged by hand.",
+        check=_not_negative,
+    ),
+    Option(
+        "versions_retention_days",
+        int,
+        30,
+        "Days an earlier version of a file is kept; 0: kept regardless of age.",
+        check=_not_negative,
+    ),
+    Option(
+        "versions_max_count",
+        int,
+        100,
+        "Most earlier versions kept per file (the oldest go first); 0: no limit.",
+        check=_not_negative,
+    ),
 )
 
 _BY_NAME = {option.name: option for option in OPTIONS}
@@ -384,6 +510,7 @@ class Settings:
     master_key_file: str
     lock_timeout_max: int
     durability: str
+    quota_default: int
     file_mode: str
     folder_mode: str
     file_group: str
@@ -392,6 +519,21 @@ class Settings:
     scan_at_start: bool
     scan_interval: int
     watch_batch_ms: int
+    upload_max_bytes: int
+    upload_blocked_extensions: str
+    upload_blocked_types: str
+    mime_mismatch: str
+    scanner: str
+    clamd_address: str
+    icap_url: str
+    scan_max_bytes: int
+    scan_over_limit: str
+    scan_unreachable: str
+    scan_timeout_seconds: int
+    job_threads: int
+    trash_retention_days: int
+    versions_retention_days: int
+    versions_max_count: int
 
     @property
     def storage_dir(self) -> Path:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from app import migrate, sealing, users
+from app import jobs, migrate, sealing, users
 from app.auth.passwords import generate_password
 from app.auth.principal import Principal
 from app.auth.signin import Authenticator
@@ -79,6 +79,7 @@ class Grove:
             sealing.check(self.keyring)
             self._clean_staging()
             self._first_admin()
+            jobs.configure(self)
         # No connection may cross a fork (gunicorn --preload): threads open their own.
         self.database.close()
 

@@ -10,6 +10,7 @@ from types import FrameType
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
+from app import jobs
 from app.config import Settings
 from app.factory import configure_logging, create_app
 from app.storage.watcher import start_watcher
@@ -77,6 +78,7 @@ def run(settings: Settings) -> None:
     scheme = "https" if settings.tls_cert else "http"
     logger.info("Grove serving %s on %s://%s/", settings.data, scheme, settings.bind)
     watcher = start_watcher(settings)
+    workers = jobs.start_workers(settings.job_threads)
     try:
         server.serve()
     except KeyboardInterrupt:
@@ -85,3 +87,5 @@ def run(settings: Settings) -> None:
         server.stop()
         if watcher is not None:
             watcher.stop()
+        if workers is not None:
+            workers.stop()
