@@ -12,8 +12,15 @@ _STATUS: tuple[tuple[type[errors.GroveError], int, str], ...] = (
     (errors.Forbidden, 403, "accessDenied"),
     (errors.NotFound, 404, "itemNotFound"),
     (errors.Conflict, 409, "conflict"),
+    (errors.PreconditionFailed, 412, "preconditionFailed"),
+    (errors.Locked, 423, "itemIsLocked"),
     (errors.Throttled, 429, "tooManyRequests"),
+    (errors.InsufficientStorage, 507, "quotaLimitReached"),
 )
+
+
+class NotSupported(Exception):
+    """A request field the libre-graph document knows and Grove does not implement."""
 
 
 def json_error(status: int, code: str, message: str) -> Response:
@@ -35,5 +42,10 @@ def _answer(error: errors.GroveError) -> Response:
     return json_error(500, "generalException", "internal error")
 
 
+def _not_supported(error: NotSupported) -> Response:
+    return json_error(400, "notSupported", str(error))
+
+
 def register(web: Flask) -> None:
     web.register_error_handler(errors.GroveError, _answer)
+    web.register_error_handler(NotSupported, _not_supported)
