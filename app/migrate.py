@@ -35,6 +35,7 @@ from app.models import (
     TrashItem,
     TrustedAddress,
     UploadSession,
+    User,
     Version,
 )
 
@@ -122,6 +123,11 @@ def _add_spaces_sharing_pipeline() -> None:
     )
 
 
+def _add_user_profile() -> None:
+    """Users' mail address, enabled flag and language (the graph API's user)."""
+    _add_columns(User, "mail", "account_enabled", "preferred_language")
+
+
 # UPGRADES[i] upgrades version i + 1 to i + 2, on data made by the older code.
 # Append a step with every model change; never edit a shipped one.
 UPGRADES: tuple[Callable[[], None], ...] = (
@@ -130,6 +136,7 @@ UPGRADES: tuple[Callable[[], None], ...] = (
     _add_totp,
     _add_sessions,
     _add_spaces_sharing_pipeline,
+    _add_user_profile,
 )
 LATEST = 1 + len(UPGRADES)
 

@@ -39,6 +39,10 @@ class User(BaseModel):
     # generation are refused, on every worker.
     credential_generation = peewee.IntegerField(default=0)
     created = peewee.FloatField(default=now)
+    mail = peewee.CharField(max_length=255, default="")
+    # A disabled account keeps its files and shares but cannot sign in.
+    account_enabled = peewee.BooleanField(default=True)
+    preferred_language = peewee.CharField(max_length=16, default="")
 
 
 class Space(BaseModel):
