@@ -16,6 +16,7 @@ import secrets
 import threading
 import time
 
+from app import rows
 from app.auth.passwords import hash_password, verify_password
 from app.auth.principal import Principal
 from app.models import User
@@ -73,7 +74,7 @@ def authenticate_password(
 ) -> tuple[Principal | None, bool]:
     """The principal for a name and password (or None), and whether the password
     was verified now rather than found in the cache (a sign-in worth recording)."""
-    user = User.get_or_none(User.name == name)
+    user = rows.first(User, name=name)
     if user is None:
         # Spend the same time as for a wrong password: timing must not tell
         # which names exist.

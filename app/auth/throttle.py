@@ -14,7 +14,7 @@ import logging
 import math
 import time
 
-from app import audit, db
+from app import audit, db, rows
 from app.config import Settings
 from app.errors import Throttled
 from app.models import SignInFailures, TrustedAddress, User
@@ -39,7 +39,7 @@ class Throttle:
         self.settings = settings
 
     def _refuse_if_blocked(self, key: str, who: str, address: str) -> None:
-        row = SignInFailures.get_or_none(SignInFailures.key == key)
+        row = rows.first(SignInFailures, key=key)
         now = time.time()
         if row is None or row.blocked_until <= now:
             return
@@ -63,11 +63,11 @@ class Throttle:
     def check_account(self, name: str, address: str) -> None:
         """Refuse (Throttled) a password sign-in to an account that failed too
         often, unless ``address`` signed in to it successfully of late."""
-        user = User.get_or_none(User.name == name)
+        user = rows.first(User, name=name)
         if user is None:
             return
         key = _account_key(user.id)
-        row = SignInFailures.get_or_none(SignInFailures.key == key)
+        row = rows.first(SignInFailures, key=key)
         if row is None or row.blocked_until <= time.time():
             return
         if self._trusted(user.id, address):

@@ -16,7 +16,7 @@ import time
 import pyotp
 import segno
 
-from app import audit, db
+from app import audit, db, rows
 from app.errors import BadRequest, Conflict, Forbidden
 from app.keys import Keyring
 from app.models import RecoveryCode, TotpSecret, User
@@ -31,11 +31,7 @@ def _hash(code: str) -> str:
 
 
 def enabled(user_id: str) -> bool:
-    return bool(
-        TotpSecret.select()
-        .where((TotpSecret.user == user_id) & TotpSecret.enabled)
-        .exists()
-    )
+    return rows.exists(TotpSecret, user=user_id, enabled=True)
 
 
 def begin(user: User, keyring: Keyring) -> str:

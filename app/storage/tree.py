@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
-from app import db
+from app import db, rows
 from app.models import Node, Space
 from app.storage import ids
 from app.storage.paths import entry_stat, resolve
@@ -64,6 +64,14 @@ class Item:
         if self.is_dir or self.row.checksum_stamp != ids.content_stamp(self.st):
             return None
         return str(self.row.sha1)
+
+    @property
+    def mime(self) -> str | None:
+        """The type detected from the content (app/pipeline), while current."""
+        if self.is_dir or self.row.checksum_stamp != ids.content_stamp(self.st):
+            return None
+        found = self.row.mime
+        return str(found) if found else None
 
     @property
     def lineage(self) -> list[str]:
@@ -218,7 +226,7 @@ class SpaceTree:
             node_id = str(self.space.id)
         else:
             node_id = ids.read_id(path)
-        row = Node.get_or_none(Node.id == node_id) if node_id else None
+        row = rows.first(Node, id=node_id) if node_id else None
         if row is not None and (row.parent_id, row.name) != (parent_id, name):
             if row.inode != st.st_ino:
                 # A copy that carried the original's id (cp -a, rsync -X).
