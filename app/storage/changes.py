@@ -10,7 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
-from app import db
+from app import db, quota
 from app.errors import BadRequest, Conflict, InsufficientStorage
 from app.models import Node
 from app.storage import ids, ownership, props
@@ -104,6 +104,8 @@ def _forget_subtree(folder_id: str) -> None:
 def move(item: Item, folder: Item, name: str) -> Item:
     """Rename ``item`` to ``folder/name``: one rename, one row, whatever its size."""
     target = folder.path / name
+    if folder.tree.space.id != item.tree.space.id:
+        quota.check(folder.tree.space, item.size)
     try:
         if item.path.is_symlink():
             _move_link(item.path, target)
@@ -138,6 +140,7 @@ def _move_link(link: Path, target: Path) -> None:
 
 def copy_file(item: Item, folder: Item, name: str, staging: Path) -> Item:
     """Copy one file's content and dead properties; the copy gets a new id."""
+    quota.check(folder.tree.space, item.size)
     temp = staging / f"copy-{ids.new_id()}.put"
     try:
         shutil.copyfile(item.path, temp)
