@@ -54,6 +54,7 @@ class Sizes:
     small_size: int = 4096
     put_clients: int = 8
     move_files: int = 10_000
+    copy: int = 100 * MIB
 
 
 QUICK = Sizes(
@@ -63,6 +64,7 @@ QUICK = Sizes(
     listing_seconds=1.0,
     small_puts=200,
     move_files=1000,
+    copy=16 * MIB,
 )
 
 
@@ -131,6 +133,13 @@ def metrics(sizes: Sizes) -> list[Metric]:
             "move",
             "move",
             f"MOVE of a folder of {sizes.move_files:,} files",
+            "ms",
+            "lower",
+        ),
+        Metric(
+            "copy",
+            "copy",
+            f"COPY of a {_size(sizes.copy)} file",
             "ms",
             "lower",
         ),
@@ -215,6 +224,9 @@ def prepare(server: Server, context: Context) -> None:
     _fill(root / "list-small", sizes.small_listing, b"x" * 100)
     _fill(root / "move" / "a", sizes.move_files, b"x" * 100)
     medium = os.urandom(sizes.medium)
+    with open(root / "copy-source.bin", "wb") as handle:
+        for _ in range(sizes.copy // MIB):
+            handle.write(os.urandom(MIB))
     (root / "medium").mkdir()
     for index in range(sizes.medium_clients):
         (root / "medium" / f"m{index:02d}.bin").write_bytes(medium)
@@ -230,6 +242,7 @@ def prepare(server: Server, context: Context) -> None:
             listed = _count_responses(dav, path)
             if listed != count + 1:
                 raise BenchError(f"{server.name}: {path} lists {listed - 1} of {count}")
+        _listing(dav, "")  # the top level, with the file COPY reads
     finally:
         dav.close()
 
@@ -389,6 +402,25 @@ def move(server: Server, context: Context) -> Result:
     return {"move": elapsed * 1000}
 
 
+def copy(server: Server, context: Context) -> Result:
+    """COPY of one large file to a new name (removed again afterwards)."""
+    target = server.root / f"copy-{context.repeat}.bin"
+    dav = Dav(server)
+    try:
+        dav.warm()
+        headers = {"Destination": server.url(target.name), "Overwrite": "F"}
+        started = time.perf_counter()
+        dav.request("COPY", "copy-source.bin", headers=headers, expect=(201,))
+        elapsed = time.perf_counter() - started
+    finally:
+        dav.close()
+    copied = target.stat().st_size
+    target.unlink()
+    if copied != context.sizes.copy:
+        raise BenchError(f"{server.name}: COPY wrote {copied} bytes")
+    return {"copy": elapsed * 1000}
+
+
 Workload = Callable[[Server, Context], Result]
 
 # The order of one repeat; PUT of the big file comes first because GET reads it.
@@ -401,4 +433,5 @@ WORKLOADS: dict[str, Workload] = {
     "put_small_seq": put_small_seq,
     "put_small_par": put_small_par,
     "move": move,
+    "copy": copy,
 }
