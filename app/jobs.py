@@ -36,7 +36,7 @@ F = TypeVar("F", bound=Handler)
 
 # Modules that define jobs: imported before a worker runs, so that a worker
 # process knows every job the serving processes may queue.
-TASK_MODULES: tuple[str, ...] = ("app.retention",)
+TASK_MODULES: tuple[str, ...] = ("app.retention", "app.search.tasks")
 
 QUEUE = "grove"
 RETRIES = 3
@@ -110,7 +110,7 @@ class _JobStorage(SqlStorage):
             model._meta.indexes = [i for i in indexes if isinstance(i, tuple)]
             for index in indexes:
                 if isinstance(index, peewee.ModelIndex):
-                    model.add_index(*index._expressions)
+                    model.add_index(*index._expressions)  # type: ignore[attr-defined]
         return models
 
 
