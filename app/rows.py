@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import operator
+import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import peewee
@@ -20,6 +22,8 @@ from app import db
 M = TypeVar("M", bound=peewee.Model)
 
 _compiled: dict[tuple[Any, ...], tuple[str, list[peewee.Field]]] = {}
+_texts: dict[tuple[Any, ...], str] = {}
+_COLUMNS = re.compile(r"INTO\s+\S+\s*\(([^)]*)\)")
 
 
 def _statement(
@@ -100,3 +104,47 @@ def _slow_query(model: type[M], equals: dict[str, Any]) -> Any:
 def _slow(model: type[M], equals: dict[str, Any]) -> M | None:
     result: M | None = _slow_query(model, equals).first()
     return result
+
+
+def run(key: tuple[Any, ...], build: Callable[[], Any], params: list[Any]) -> Any:
+    """Execute what ``build()`` compiles to, with ``params`` bound.
+
+    Compiled once per ``key`` (and database kind): the caller promises that
+    the statement's text depends on nothing else, and the first compilation
+    checks that its parameters are ``params`` in this order.
+    """
+    database = db.database.obj
+    full = (type(database), *key)
+    sql = _texts.get(full)
+    if sql is None:
+        query = build()
+        sql, compiled = query.sql()
+        if list(compiled) != list(params):
+            return query.execute()  # not the promised shape: uncompiled
+        _texts[full] = sql
+    return database.execute_sql(sql, params)
+
+
+def replace(instance: peewee.Model) -> None:
+    """Insert ``instance``'s row, replacing a row with the same key (SQLite's
+    INSERT OR REPLACE, as ``insert(...).on_conflict_replace()``)."""
+    model = type(instance)
+    data = instance.__data__
+    fields = [f for f in model._meta.sorted_fields if f.name in data]
+    params = [f.db_value(data[f.name]) for f in fields]
+    key = (model, "replace", tuple(f.name for f in fields))
+    database = db.database.obj
+    full = (type(database), *key)
+    sql = _texts.get(full)
+    if sql is None:
+        query = model.insert(**data).on_conflict_replace()
+        sql, compiled = query.sql()
+        found = _COLUMNS.search(sql)
+        columns = (
+            [c.strip().strip('"`') for c in found.group(1).split(",")] if found else []
+        )
+        if columns != [f.column_name for f in fields] or len(compiled) != len(params):
+            query.execute()  # not the shape this binds: uncompiled
+            return
+        _texts[full] = sql
+    database.execute_sql(sql, params)

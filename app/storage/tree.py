@@ -95,6 +95,21 @@ def _rows_by_name(parent_id: str) -> dict[str, Node]:
     return out
 
 
+def touch_rows(lineage: list[str], size_delta: int = 0) -> None:
+    """``SpaceTree.touch`` inside the caller's write transaction."""
+    if not lineage:
+        return
+    now = time.time_ns()
+    # Compiled once per length (app/rows.py): every upload runs it.
+    rows.run(
+        ("touch", len(lineage)),
+        lambda: Node.update(
+            tree_mtime_ns=now, tree_size=Node.tree_size + size_delta
+        ).where(Node.id.in_(lineage)),
+        [now, size_delta, *lineage],
+    )
+
+
 class SpaceTree:
     """Bookkeeping for one space rooted at ``root``."""
 
@@ -190,9 +205,7 @@ class SpaceTree:
         if not lineage:
             return
         with db.write():
-            Node.update(
-                tree_mtime_ns=time.time_ns(), tree_size=Node.tree_size + size_delta
-            ).where(Node.id.in_(lineage)).execute()
+            touch_rows(lineage, size_delta)
 
     def _folder_id(self, parts: list[str], parent_id: str | None) -> str:
         if not parts:
