@@ -49,3 +49,45 @@ class InsufficientStorage(GroveError):
 
 class ChecksumMismatch(BadRequest):
     """The content does not match the checksum the client sent."""
+
+
+class ContentRefused(Forbidden):
+    """The upload pipeline refuses the content (a policy rule or a finding).
+
+    ``code`` names the reason for API answers (``virusFound``, ``blockedType`` …).
+    """
+
+    code = "contentRefused"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class VirusFound(ContentRefused):
+    """The malware scanner found something in the content."""
+
+    code = "virusFound"
+
+    def __init__(self, finding: str) -> None:
+        super().__init__(f"virus found: {finding}")
+        self.finding = finding
+
+
+class TooLarge(GroveError):
+    """The content is larger than the configured limit."""
+
+    code = "tooLarge"
+
+
+class UnsupportedType(GroveError):
+    """The content's type contradicts its name and policy refuses that."""
+
+    code = "unsupportedType"
+
+
+class ScannerUnavailable(GroveError):
+    """The configured malware scanner could not be asked: try again later."""
+
+    code = "scannerUnavailable"

@@ -11,6 +11,9 @@ wanted=(
   cadaver:/usr/bin/cadaver
   attr:/usr/bin/getfattr
   libmagic1:/usr/share/doc/libmagic1
+  clamav-daemon:/usr/sbin/clamd
+  c-icap:/usr/bin/c-icap
+  libc-icap-mod-virus-scan:/usr/lib/x86_64-linux-gnu/c_icap/virus_scan.so
   rsync:/usr/bin/rsync
   git:/usr/bin/git
   openssl:/usr/bin/openssl

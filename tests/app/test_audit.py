@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
 import requests
+from click.testing import CliRunner
 
-from app import users
+from app import audit, users
+from app.cli_audit import audit_group
 from app.models import AuditEvent
 from tests.conftest import PASSWORD, LiveServer
 
@@ -56,12 +60,12 @@ def test_file_changes_are_audited(live: LiveServer, alice: requests.Session) -> 
 
     events = _events_since(start)
     assert [e.action for e in events] == [
-        "folder.create",
-        "file.create",
-        "file.update",
-        "file.move",
-        "file.copy",
-        "file.delete",
+        "container_create",
+        "file_create",
+        "file_update",
+        "file_rename",
+        "file_copy",
+        "file_delete",
     ]
     assert {(e.actor, e.address, e.outcome) for e in events} == {
         ("alice", "127.0.0.1", "ok")
@@ -84,7 +88,122 @@ def test_user_changes_are_audited(live: LiveServer) -> None:
 
     events = [(e.action, e.actor, e.target, e.outcome) for e in _events_since(start)]
     assert events == [
-        ("user.create", "admin", "bob", "ok"),
-        ("user.password", "admin", "bob", "ok"),
-        ("user.delete", "admin", "bob", "ok"),
+        ("user_created", "admin", "bob", "ok"),
+        ("user_feature_changed", "admin", "bob", "ok"),
+        ("user_deleted", "admin", "bob", "ok"),
     ]
+
+
+# --- the hash chain -------------------------------------------------------------
+
+
+def _chain(live: LiveServer, count: int) -> list[AuditEvent]:
+    for number in range(count):
+        audit.record("file_read", actor="alice", target=f"/s/{number}.txt")
+    audit.append_queued()
+    return list(AuditEvent.select().order_by(AuditEvent.seq))
+
+
+def _cli(live: LiveServer, *args: str) -> Any:
+    return CliRunner().invoke(audit_group, [*args, "--data", str(live.settings.data)])
+
+
+def test_requests_queue_records_and_the_chainer_appends_them_in_order(
+    live: LiveServer, alice: requests.Session
+) -> None:
+    for number in range(5):
+        alice.put(f"{live.dav()}/{number}.txt", data=b"x", timeout=10)
+    deadline = time.monotonic() + 10
+    while AuditEvent.select().where(AuditEvent.seq.is_null()).exists():
+        assert time.monotonic() < deadline, "queued records were never chained"
+        time.sleep(0.05)
+    events = list(AuditEvent.select().order_by(AuditEvent.seq))
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert [e.get_id() for e in events] == sorted(e.get_id() for e in events)
+    assert events[0].prev_hash == audit.GENESIS
+    for before, after in zip(events, events[1:], strict=False):
+        assert after.prev_hash == before.hash
+    assert audit.verify().ok
+
+
+def test_verify_names_an_edited_record(live: LiveServer) -> None:
+    events = _chain(live, 6)
+    assert _cli(live, "verify").exit_code == 0
+    edited = events[3]
+    AuditEvent.update(target="/s/innocent.txt").where(
+        AuditEvent.seq == edited.seq
+    ).execute()
+
+    result = audit.verify()
+    assert result.problems == [
+        f"seq {edited.seq} (id {edited.get_id()}): edited (its fields no longer "
+        "match its hash)"
+    ]
+    answer = _cli(live, "verify")
+    assert answer.exit_code == 1
+    assert f"BROKEN: seq {edited.seq}" in answer.output
+
+
+def test_verify_names_an_edited_and_rehashed_record(live: LiveServer) -> None:
+    events = _chain(live, 6)
+    edited = events[2]
+    edited.target = "/s/innocent.txt"
+    AuditEvent.update(
+        target=edited.target, hash=audit.digest(edited, edited.seq, edited.prev_hash)
+    ).where(AuditEvent.seq == edited.seq).execute()
+
+    [problem] = audit.verify().problems
+    assert problem.startswith(f"seq {edited.seq + 1} ")
+    assert f"seq {edited.seq}) was edited or replaced" in problem
+
+
+def test_verify_names_removed_records(live: LiveServer) -> None:
+    events = _chain(live, 8)
+    AuditEvent.delete().where(AuditEvent.seq.in_([4, 5])).execute()
+    assert audit.verify().problems == [
+        f"records seq 4-5 are missing (removed) before seq 6 (id {events[5].get_id()})"
+    ]
+
+
+def test_an_anchor_catches_records_removed_from_the_end(live: LiveServer) -> None:
+    events = _chain(live, 5)
+    head = f"{events[-1].seq}:{events[-1].hash}"
+    assert _cli(live, "verify", "--anchor", head).exit_code == 0
+    AuditEvent.delete().where(AuditEvent.seq == events[-1].seq).execute()
+    answer = _cli(live, "verify", "--anchor", head)
+    assert answer.exit_code == 1
+    assert "removed from the end" in answer.output
+
+
+def test_export_writes_json_lines_since_a_time(live: LiveServer) -> None:
+    _chain(live, 3)
+    later = time.time()
+    time.sleep(0.01)
+    audit.record("file_read", actor="alice", target="/s/late.txt")
+    every = _cli(live, "export", "--format", "jsonl")
+    assert every.exit_code == 0, every.output
+    rows = [json.loads(line) for line in every.output.splitlines()]
+    assert [row["seq"] for row in rows] == list(range(1, len(rows) + 1))
+    assert set(rows[0]) == {
+        "seq",
+        "time",
+        "actor",
+        "address",
+        "action",
+        "target",
+        "outcome",
+        "detail",
+        "prev_hash",
+        "hash",
+    }
+    recent = _cli(live, "export", "--since", str(later))
+    [row] = [json.loads(line) for line in recent.output.splitlines()]
+    assert row["target"] == "/s/late.txt" and row["time"].endswith("Z")
+
+
+def test_secrets_never_reach_the_trail(live: LiveServer) -> None:
+    audit.record("auth.signin", actor="bob", detail="password=hunter2 from cli")
+    audit.record("share_password_updated", actor="bob", detail="Password: s3cret!")
+    details = [e.detail for e in AuditEvent.select()]
+    assert "password=*** from cli" in details and "Password: ***" in details
+    assert not any("hunter2" in d or "s3cret" in d for d in details)

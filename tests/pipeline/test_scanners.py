@@ -1,0 +1,65 @@
+"""Scanners against the real daemons: clamd (pyclamd, Unix and TCP socket) and
+c-icap's virus_scan backed by clamd, through Grove's own ICAP client."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from app.pipeline import scanners
+from tests.conftest import free_port
+from tests.pipeline.daemons import EICAR
+
+
+@pytest.fixture
+def infected(tmp_path):
+    path = tmp_path / "infected.bin"
+    path.write_bytes(b"some text before " + EICAR + b" and after\n")
+    return path
+
+
+@pytest.fixture
+def clean(tmp_path):
+    path = tmp_path / "clean.bin"
+    path.write_bytes(os.urandom(3 * 1024 * 1024 + 17))  # more than one block
+    return path
+
+
+def _scanners(clamd, c_icap):
+    return [
+        scanners.ClamdScanner(str(clamd.socket), 30),
+        scanners.ClamdScanner(f"127.0.0.1:{clamd.port}", 30),
+        scanners.IcapScanner(c_icap.url, 30),
+    ]
+
+
+def test_every_scanner_finds_the_eicar_string(clamd, c_icap, infected):
+    for scanner in _scanners(clamd, c_icap):
+        result = scanner.scan(infected, infected.stat().st_size)
+        assert result.infected, scanner.name
+        # A finding from Grove's own signature file carries .UNOFFICIAL.
+        assert result.finding.startswith("Eicar-Test-Signature"), result
+
+
+def test_every_scanner_passes_clean_content_of_several_blocks(clamd, c_icap, clean):
+    for scanner in _scanners(clamd, c_icap):
+        assert scanner.scan(clean, clean.stat().st_size) == scanners.CLEAN
+
+
+def test_eicar_after_the_icap_preview_is_found(c_icap, tmp_path):
+    path = tmp_path / "late.bin"
+    path.write_bytes(os.urandom(2 * 1024 * 1024) + EICAR)
+    result = scanners.IcapScanner(c_icap.url, 30).scan(path, path.stat().st_size)
+    assert result.infected and result.finding.startswith("Eicar-Test-Signature")
+
+
+def test_an_unreachable_scanner_is_an_error_never_clean(tmp_path, infected):
+    size = infected.stat().st_size
+    for scanner in (
+        scanners.ClamdScanner(str(tmp_path / "no.sock"), 2),
+        scanners.ClamdScanner(f"127.0.0.1:{free_port()}", 2),
+        scanners.IcapScanner(f"icap://127.0.0.1:{free_port()}/virus_scan", 2),
+    ):
+        with pytest.raises(scanners.ScannerError):
+            scanner.scan(infected, size)
