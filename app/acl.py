@@ -13,7 +13,7 @@ from app.auth.principal import Principal
 from app.models import Grant, GroupMember, Space
 from app.perms import READ_ONLY, Perm
 
-__all__ = ["Perm", "permissions", "oc_letters"]
+__all__ = ["Memo", "Perm", "permissions", "oc_letters", "request_memo"]
 
 _OWNER = Perm.owner()
 _OWNER_ROOT = _OWNER & ~(Perm.DELETE | Perm.RENAME)
@@ -26,6 +26,7 @@ def permissions(
     path: list[str],
     *,
     grant: Grant | None = None,
+    memo: Memo | None = None,
 ) -> Perm:
     """The permission set of ``principal`` on ``path`` in ``space``.
 
@@ -33,7 +34,9 @@ def permissions(
     members hold their role's. With ``grant`` (the caller reached the item
     through a share or a public link) it is the grant's role, for ``path``
     inside the shared item. A disabled space grants nothing; a read-only
-    credential keeps only what reads.
+    credential keeps only what reads. ``memo`` (one dict per request, see
+    :func:`request_memo`) keeps each space's membership for the request, so a
+    listing asks the database once, not once per member.
     """
     if principal is None or principal.enrolment_only:
         return Perm.NONE
@@ -46,7 +49,7 @@ def permissions(
         # asks once per member.
         perms = _OWNER if path else _OWNER_ROOT
     else:
-        perms = _member_perms(principal, space)
+        perms = _memoised_member_perms(principal, space, memo)
         if not path:
             perms &= _ROOT_FIXED
     if principal.read_only:
@@ -56,10 +59,59 @@ def permissions(
 
 
 def _grant_perms(grant: Grant) -> Perm:
-    role = roles.BY_ID.get(grant.role)
-    if role is None or (grant.expires is not None and grant.expires < _now()):
+    if grant.expires is not None and grant.expires < _now():
         return Perm.NONE
-    return role.perms
+    if grant.grantee_type == "link":
+        return roles.LINK_PERMS.get(grant.link_type or "", Perm.NONE)
+    role = roles.BY_ID.get(grant.role)
+    return Perm.NONE if role is None else role.perms
+
+
+# Member permissions by (user id, space id), for the length of one request.
+Memo = dict[tuple[str, str], Perm]
+
+
+def request_memo(environ: dict[str, object]) -> Memo:
+    """The memo of one request, kept in its WSGI environ (or any per-request dict)."""
+    memo = environ.get("grove.acl")
+    if not isinstance(memo, dict):
+        memo = {}
+        environ["grove.acl"] = memo
+    return memo
+
+
+def _memoised_member_perms(
+    principal: Principal, space: Space, memo: Memo | None
+) -> Perm:
+    if memo is None:
+        return _member_perms(principal, space)
+    key = (principal.user_id, str(space.id))
+    perms = memo.get(key)
+    if perms is None:
+        perms = memo[key] = _member_perms(principal, space)
+    return perms
+
+
+def may_manage_space(principal: Principal | None, space: Space) -> bool:
+    """Whether ``principal`` may rename, disable, restore or purge ``space`` and
+    change its members: admins, and its Managers (also while it is disabled)."""
+    if principal is None or principal.enrolment_only or principal.read_only:
+        return False
+    if principal.is_admin:
+        return True
+    if space.kind == "personal":
+        return False
+    return Perm.MANAGE in _member_perms(principal, space)
+
+
+def is_member(principal: Principal | None, space: Space) -> bool:
+    """Whether ``principal`` holds a role on ``space`` (ignoring its being
+    disabled); the owner of a personal space counts."""
+    if principal is None or principal.enrolment_only:
+        return False
+    if space.kind == "personal" and space.owner_id == principal.user_id:
+        return True
+    return _member_perms(principal, space) != Perm.NONE
 
 
 def _member_perms(principal: Principal, space: Space) -> Perm:
@@ -86,11 +138,19 @@ def _now() -> float:
     return time.time()
 
 
-def oc_letters(perms: Perm, *, is_dir: bool) -> str:
-    """Render ``oc:permissions`` in OpenCloud's letter order."""
-    letters = ""
+def oc_letters(
+    perms: Perm, *, is_dir: bool, shared: bool = False, mount: bool = False
+) -> str:
+    """Render ``oc:permissions`` in OpenCloud's letter order.
+
+    ``shared``: reached through a share with the caller (not a link);
+    ``mount``: the share's root in the caller's share jail.
+    """
+    letters = "S" if shared else ""
     if Perm.SHARE in perms:
         letters += "R"
+    if mount:
+        letters += "M"
     if Perm.DELETE in perms:
         letters += "D"
     if Perm.RENAME in perms:
@@ -99,4 +159,6 @@ def oc_letters(perms: Perm, *, is_dir: bool) -> str:
         letters += "W"
     if Perm.CREATE in perms and is_dir:
         letters += "CK"
+    if Perm.READ not in perms and Perm.LIST in perms:
+        letters += "X"  # secure view: listed, never downloaded
     return letters

@@ -181,11 +181,15 @@ def user_passwd(
 @user.command("delete")
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--purge", is_flag=True, help="Remove the files now instead of keeping them."
+)
 @_common
 def user_delete(
-    name: str, yes: bool, data: Path | None, config_file: Path | None
+    name: str, yes: bool, purge: bool, data: Path | None, config_file: Path | None
 ) -> None:
-    """Delete an account; its files are kept under .grove/trash/users/."""
+    """Delete an account: its sessions, tokens and shares end; its files are
+    kept under .grove/trash/users/ for trash_retention_days (or removed now)."""
     grove = _grove(data, config_file)
     with _clear_errors():
         users.get(name)
@@ -193,7 +197,12 @@ def user_delete(
         click.confirm(f"Delete user {name!r}?", abort=True)
     with _clear_errors():
         kept = users.delete(
-            grove.storage_dir, grove.settings.state_dir, name, actor="cli"
+            grove.storage_dir,
+            grove.settings.state_dir,
+            name,
+            purge=purge,
+            keep_days=grove.settings.trash_retention_days,
+            actor="cli",
         )
     click.echo(f"deleted user {name!r}" + (f"; files kept in {kept}" if kept else ""))
 
@@ -321,9 +330,13 @@ def config_check(data: Path | None, config_file: Path | None) -> None:
 
 
 def _register() -> None:
+    from app.cli_audit import audit_group
+    from app.cli_index import index
     from app.cli_scan import scan
 
     main.add_command(scan)
+    main.add_command(audit_group)
+    main.add_command(index)
 
 
 _register()

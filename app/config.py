@@ -477,6 +477,51 @@ OPTIONS: tuple[Option, ...] = (
         "Most earlier versions kept per file (the oldest go first); 0: no limit.",
         check=_not_negative,
     ),
+    Option(
+        "search_backend",
+        str,
+        "sqlite",
+        "Search index: `sqlite` (FTS5 in .grove/search/, nothing to set up) or "
+        "`elasticsearch` (set `search_elasticsearch_url`; server major version 9).",
+        check=_one_of("sqlite", "elasticsearch"),
+    ),
+    Option(
+        "search_elasticsearch_url",
+        str,
+        "",
+        "Elasticsearch URL, credentials included if any (https://user:pass@host:9200).",
+        secret=True,
+    ),
+    Option(
+        "search_elasticsearch_index",
+        str,
+        "grove",
+        "Name of Grove's Elasticsearch index (one per Grove deployment).",
+    ),
+    Option(
+        "search_extract_max_bytes",
+        int,
+        20971520,
+        "Largest file whose text is extracted for the content index; larger files "
+        "are found by name and metadata only.",
+        check=_not_negative,
+    ),
+    Option(
+        "search_extract_timeout_seconds",
+        int,
+        20,
+        "Seconds text extraction may take per file before it gives up (the file "
+        "stays stored and findable by name).",
+        check=_positive,
+    ),
+    Option(
+        "search_extract_memory_mb",
+        int,
+        512,
+        "Memory (address space, MiB) of the process that reads PDF and office "
+        "documents; a document that needs more is indexed by name only.",
+        check=_positive,
+    ),
 )
 
 _BY_NAME = {option.name: option for option in OPTIONS}
@@ -534,6 +579,12 @@ class Settings:
     trash_retention_days: int
     versions_retention_days: int
     versions_max_count: int
+    search_backend: str
+    search_elasticsearch_url: str
+    search_elasticsearch_index: str
+    search_extract_max_bytes: int
+    search_extract_timeout_seconds: int
+    search_extract_memory_mb: int
 
     @property
     def storage_dir(self) -> Path:

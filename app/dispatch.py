@@ -7,16 +7,17 @@ line, and routed by path prefix.
 from __future__ import annotations
 
 import http.cookies
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
-from app import forwarded
+from app import filebody, forwarded, links
 from app.auth import sessions
 from app.auth.principal import Principal
-from app.errors import BadRequest, Forbidden, Throttled, Unauthorized
+from app.errors import BadRequest, Forbidden, NotFound, Throttled, Unauthorized
 from app.instance import Grove
 from app.storage.paths import check_url_path
 
@@ -25,6 +26,9 @@ logger = logging.getLogger("grove.access")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 DAV_PREFIXES = ("/remote.php/dav/", "/remote.php/webdav", "/webdav", "/dav/")
+# Public links: the token in the path opens them, not an account.
+PUBLIC_PREFIXES = ("/remote.php/dav/public-files/", "/dav/public-files/")
+PUBLIC_CHALLENGE = ("WWW-Authenticate", 'Basic realm="Grove public link"')
 # Methods that change nothing: a session cookie needs no CSRF token for them.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"})
 # Over TLS, browsers are told to use nothing else for a year.
@@ -73,6 +77,31 @@ def _plain(
     body = (text + "\n").encode()
     headers = [
         ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+    ]
+    start_response(status, headers + (extra or []))
+    return [body]
+
+
+API_PREFIX = "/graph/"
+_API_CODES = {
+    "401": "unauthenticated",
+    "403": "accessDenied",
+    "429": "tooManyRequests",
+}
+
+
+def _json(
+    start_response: Callable[..., Any],
+    status: str,
+    text: str,
+    extra: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
+    """A refusal as the graph API words its errors: ``{"error": {code, message}}``."""
+    code = _API_CODES.get(status[:3], "generalException")
+    body = json.dumps({"error": {"code": code, "message": text}}).encode()
+    headers = [
+        ("Content-Type", "application/json"),
         ("Content-Length", str(len(body))),
     ]
     start_response(status, headers + (extra or []))
@@ -137,7 +166,13 @@ class Dispatcher:
                 principal.name if principal else "-",
             )
 
+        slot = filebody.offer(environ) if path.startswith(DAV_PREFIXES) else None
         body = self._route(environ, recording_start_response)
+        if slot is not None:
+            # gunicorn sends the file itself (sendfile) if it gets its wrapper.
+            body, whole_file = filebody.settle(environ, body, slot, log_line)
+            if whole_file:
+                return body
         return _Logged(body, log_line)
 
     def _principal(self, environ: dict[str, Any]) -> Principal | None:
@@ -160,6 +195,28 @@ class Dispatcher:
         environ["grove.session"] = found[1]
         return found[0]
 
+    def _public(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """A request through a public link: its password (if any) as Basic,
+        the user name ignored; the link is the principal."""
+        path = environ.get("PATH_INFO", "")
+        prefix = next(p for p in PUBLIC_PREFIXES if path.startswith(p))
+        token = path[len(prefix) :].partition("/")[0]
+        try:
+            grant = links.authenticate(token, environ.get("HTTP_AUTHORIZATION", ""))
+        except NotFound:
+            return _plain(start_response, "404 Not Found", "no such link")
+        except Unauthorized as error:
+            return _plain(
+                start_response, "401 Unauthorized", str(error), [PUBLIC_CHALLENGE]
+            )
+        principal = links.principal(grant)
+        environ["grove.link"] = grant
+        environ["grove.principal"] = principal
+        environ["wsgidav.auth.user_name"] = principal.name
+        return self.dav_app(environ, start_response)
+
     def _route(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
@@ -175,14 +232,18 @@ class Dispatcher:
         if environ["REQUEST_METHOD"] == "OPTIONS" and path in ("", "/", "*"):
             # Windows' mini-redirector probes the server root without credentials.
             return _anonymous_options(start_response)
+        if path.startswith(PUBLIC_PREFIXES):
+            return self._public(environ, start_response)
+        # The API answers its errors in JSON, also before it is reached.
+        refuse = _json if path.startswith(API_PREFIX) else _plain
         try:
             principal = self._principal(environ)
         except Unauthorized as error:
-            return _plain(start_response, "401 Unauthorized", str(error), [CHALLENGE])
+            return refuse(start_response, "401 Unauthorized", str(error), [CHALLENGE])
         except Forbidden as error:
-            return _plain(start_response, "403 Forbidden", str(error))
+            return refuse(start_response, "403 Forbidden", str(error))
         except Throttled as error:
-            return _plain(
+            return refuse(
                 start_response,
                 "429 Too Many Requests",
                 str(error),
@@ -191,6 +252,11 @@ class Dispatcher:
         if principal is not None:
             environ["grove.principal"] = principal
             environ["wsgidav.auth.user_name"] = principal.name
+        if path.startswith("/data/"):
+            # TUS upload data: the upload's unguessable token authenticates
+            # (dav/tus.py); credentials, when sent, must be the creator's.
+            environ.setdefault("wsgidav.auth.user_name", "")
+            return self.dav_app(environ, start_response)
         if path.startswith(DAV_PREFIXES) or path in ("/remote.php/webdav", "/webdav"):
             if "grove.principal" not in environ:
                 if environ["REQUEST_METHOD"] == "OPTIONS":

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 
+from app import quota
 from app.config import Settings
 from app.dispatch import Dispatcher
 from app.instance import Grove
 from app.storage import ownership
+from dav import chunking, tus
 from dav.app import create_dav_app
+from graph import ocs
 from graph.web import create_web_app
 
 
@@ -24,4 +27,12 @@ def create_app(settings: Settings) -> Dispatcher:
     grove = Grove(settings)
     grove.prepare()
     ownership.configure(settings)
-    return Dispatcher(grove, create_dav_app(grove), create_web_app(grove))
+    quota.configure(settings.quota_default)
+    dav_app = create_dav_app(grove)
+    # The upload doors beside the file layouts, and the open pages sync
+    # clients read first (status.php, OCS).
+    chunking.mount(dav_app, grove)
+    tus.mount(dav_app, grove)
+    web_app = create_web_app(grove)
+    web_app.register_blueprint(ocs.create_blueprint(grove))
+    return Dispatcher(grove, dav_app, web_app)

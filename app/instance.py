@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from app import jobs, migrate, sealing, users
+from app import jobs, migrate, pipeline, sealing, users
 from app.auth.passwords import generate_password
 from app.auth.principal import Principal
 from app.auth.signin import Authenticator
@@ -70,6 +70,8 @@ class Grove:
             folder.mkdir(parents=True, exist_ok=True)
         self.staging_dir.mkdir(parents=True, exist_ok=True)
         self.settings.state_dir.chmod(0o700)
+        # Every door's uploads pass the steps and the scanner these settings choose.
+        pipeline.configure(self.settings)
         # gunicorn workers start side by side: one at a time migrates and
         # makes the first admin, the others then find the work done.
         with _exclusive(self.settings.state_dir / "prepare.lock"):

@@ -68,6 +68,7 @@ class Node(BaseModel):
 
     id = peewee.CharField(primary_key=True, max_length=36)
     space = peewee.ForeignKeyField(Space, on_delete="CASCADE")
+    space_id: str  # peewee's accessor for the space column
     parent_id = peewee.CharField(max_length=36, null=True)
     name = peewee.TextField()
     is_dir = peewee.BooleanField()

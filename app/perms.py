@@ -7,7 +7,7 @@ import enum
 
 class Perm(enum.Flag):
     NONE = 0
-    READ = enum.auto()  # content and listings
+    READ = enum.auto()  # content (download) and listings
     WRITE = enum.auto()  # change file content
     CREATE = enum.auto()  # add members to a folder
     DELETE = enum.auto()
@@ -21,6 +21,9 @@ class Perm(enum.Flag):
     TRASH = enum.auto()
     TRASH_RESTORE = enum.auto()
     TRASH_PURGE = enum.auto()
+    # Listings without the content (SecureViewer, blocksDownload links): READ
+    # alone also lists; LIST alone lists but never downloads.
+    LIST = enum.auto()
 
     @classmethod
     def owner(cls) -> Perm:
@@ -31,4 +34,8 @@ class Perm(enum.Flag):
 
 
 # What a read-only credential keeps of any permission set.
-READ_ONLY = Perm.READ | Perm.STAT | Perm.LIST_GRANTS | Perm.VERSIONS | Perm.TRASH
+READ_ONLY = (
+    Perm.READ | Perm.LIST | Perm.STAT | Perm.LIST_GRANTS | Perm.VERSIONS | Perm.TRASH
+)
+# Any of these: the principal may know the item exists (PROPFIND shows it).
+VISIBLE = Perm.READ | Perm.LIST | Perm.STAT

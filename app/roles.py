@@ -86,7 +86,7 @@ def _perms(actions: tuple[str, ...]) -> Perm:
 _ACTION_PERMS: dict[str, Perm] = {
     "basic/read": Perm.STAT,
     "content/read": Perm.READ,
-    "children/read": Perm.READ,
+    "children/read": Perm.LIST,
     "upload/create": Perm.WRITE | Perm.CREATE,
     "children/create": Perm.CREATE,
     "standard/delete": Perm.DELETE,
@@ -239,6 +239,21 @@ BY_ID: dict[str, Role] = {role.id: role for role in ALL}
 BY_NAME: dict[str, Role] = {role.name.lower(): role for role in ALL}
 # The roles a space root may carry for its members.
 SPACE_ROLES = (MANAGER, SPACE_EDITOR, SPACE_EDITOR_WITHOUT_VERSIONS, SPACE_VIEWER)
+
+
+_SEE = Perm.READ | Perm.LIST | Perm.STAT
+# Public link types (libre-graph sharingLinkType) and what anyone holding the
+# link may do; a link grant has no unified role.
+LINK_PERMS: dict[str, Perm] = {
+    "internal": Perm.NONE,  # only who has access already: it opens nothing
+    "view": _SEE,
+    "upload": _SEE | Perm.CREATE | Perm.WRITE,
+    "edit": _SEE | Perm.CREATE | Perm.WRITE | Perm.DELETE | Perm.RENAME,
+    "createOnly": Perm.STAT | Perm.CREATE,  # file drop: no listing, no download
+    "blocksDownload": Perm.LIST | Perm.STAT,  # secure view: no download
+}
+# Link types that only make sense on a folder.
+FOLDER_LINKS = frozenset({"upload", "createOnly"})
 
 
 def get(value: str) -> Role | None:

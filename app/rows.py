@@ -117,10 +117,10 @@ def run(key: tuple[Any, ...], build: Callable[[], Any], params: list[Any]) -> An
     full = (type(database), *key)
     sql = _texts.get(full)
     if sql is None:
-        query = build()
-        sql, compiled = query.sql()
+        sql, compiled = build().sql()
         if list(compiled) != list(params):
-            return query.execute()  # not the promised shape: uncompiled
+            # Not the promised shape: run it as compiled, and not again.
+            return database.execute_sql(sql, compiled)
         _texts[full] = sql
     return database.execute_sql(sql, params)
 

@@ -9,6 +9,7 @@ from wsgidav.error_printer import ErrorPrinter
 from wsgidav.wsgidav_app import WsgiDAVApp
 
 from app.instance import Grove
+from dav import meta, trash
 from dav.failures import FaultBarrier
 from dav.locks import DatabaseLockStorage
 from dav.provider import GroveProvider
@@ -22,6 +23,8 @@ LAYOUTS = {
     "/webdav": "home",
     "/dav/files": "files",
     "/dav/spaces": "spaces",
+    "/remote.php/dav/public-files": "public",
+    "/dav/public-files": "public",
 }
 
 
@@ -43,6 +46,9 @@ def create_dav_app(grove: Grove) -> Any:
         # cheroot sends a 1 GiB file at a quarter of the speed (docs/benchmarks.md).
         "block_size": BLOCK_SIZE,
     }
+    # The trash-bin and the versions (meta) trees of every space.
+    config["provider_mapping"].update(trash.providers(grove))  # type: ignore[attr-defined]
+    config["provider_mapping"].update(meta.providers(grove))  # type: ignore[attr-defined]
     app = WsgiDAVApp(config)
     # WsgiDAV's logger stops at its own NullHandler; Grove's logging shows its
     # warnings and the tracebacks of internal errors.

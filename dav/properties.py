@@ -17,6 +17,7 @@ MS = "{urn:schemas-microsoft-com:}"
 
 # Properties a client may set that change the file itself, not a dead property.
 WIN32_MTIME = f"{MS}Win32LastModifiedTime"
+PERMISSIONS = f"{OC}permissions"
 
 
 def _checksums(item: Item, _: acl.Perm) -> Any:

@@ -15,6 +15,7 @@ both).
 from __future__ import annotations
 
 import functools
+import math
 import mimetypes
 import shutil
 import time
@@ -32,8 +33,10 @@ from wsgidav.dav_error import (
     DAVError,
     PRECONDITION_CODE_PropfindFiniteDepth,
 )
+from wsgidav.request_server import RequestServer
 
-from app import acl, forwarded, locks
+from app import acl, forwarded, locks, quota, shares, spaces
+from app.perms import VISIBLE
 from app.storage import props
 from app.storage.names import xml_safe
 from app.storage.tree import Item
@@ -117,6 +120,12 @@ _MONTHS = (
 
 def http_date(secs: float) -> str:
     """RFC 1123 date as ``email.utils.formatdate(usegmt=True)`` writes it."""
+    return _http_date(math.floor(secs))
+
+
+@functools.lru_cache(maxsize=4096)
+def _http_date(secs: int) -> str:
+    # Cached: the members of a folder often share their modification second.
     t = time.gmtime(secs)
     return (
         f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} "
@@ -140,13 +149,16 @@ def content_type(name: str) -> str:
 class Entry:
     """One item of the answer with what its properties are computed from."""
 
-    __slots__ = ("item", "perms", "href", "dead")
+    __slots__ = ("item", "perms", "href", "dead", "mount")
 
-    def __init__(self, item: Item, perms: acl.Perm, href: str) -> None:
+    def __init__(
+        self, item: Item, perms: acl.Perm, href: str, *, mount: bool = False
+    ) -> None:
         self.item = item
         self.perms = perms
         self.href = href
         self.dead: dict[str, str] | None = None
+        self.mount = mount  # the shared item itself (jail mount, link root)
 
     def dead_props(self) -> dict[str, str]:
         if self.dead is None:
@@ -162,7 +174,10 @@ class Builder:
         self.principal = principal
         self.provider = res.provider
         self.space = res.item.tree.space
+        # Membership is asked once per request, not once per listed member.
+        self.memo = acl.request_memo(res.environ)
         self._free: dict[int, int] = {}
+        self._room: dict[str, int] = {}
         self._locks: dict[str, list[locks.LockInfo]] = {}
         self.live: dict[str, Callable[[Entry], Any]] = {
             f"{D}getetag": lambda e: f'"{e.item.etag}"',
@@ -173,7 +188,7 @@ class Builder:
                 _MISSING if e.item.is_dir else str(e.item.st.st_size)
             ),
             f"{D}getcontenttype": lambda e: (
-                _MISSING if e.item.is_dir else content_type(e.item.name)
+                _MISSING if e.item.is_dir else e.item.mime or content_type(e.item.name)
             ),
             # The library answered an empty 200 for a file's quota properties.
             f"{D}quota-used-bytes": lambda e: (
@@ -185,16 +200,30 @@ class Builder:
             f"{D}lockdiscovery": self._lockdiscovery,
             f"{D}supportedlock": lambda e: _SUPPORTEDLOCK,
             f"{properties.OC}checksums": _checksums,
-            f"{properties.OC}share-types": lambda e: _EMPTY,
+            f"{properties.OC}share-types": self._share_types,
+            properties.PERMISSIONS: self._letters,
+            f"{properties.OC}shareid": lambda e: (
+                str(res.grant.id) if res.shared and res.grant else _MISSING
+            ),
+            f"{properties.OC}shareroot": self._shareroot,
         }
+        # One resource id prefix per space, not a storage id lookup per member.
+        self._id_prefix: dict[str, str] = {}
+        self.live[f"{properties.OC}id"] = self._resource_id
+        self.live[f"{properties.OC}fileid"] = self._resource_id
+        self._listed: list[str] = []  # node ids of the entries, for one query
+        self._types: dict[str, list[int]] | None = None
 
     # --- the entries -------------------------------------------------------
 
     def entries(self, depth: str) -> Iterator[Entry]:
         res = self.res
-        yield Entry(res.item, res.perms, res.get_href())
+        self._listed.append(res.item.id)
+        yield Entry(res.item, res.perms, res.get_href(), mount=res.mount)
         if depth == "0" or not isinstance(res, FolderResource):
             return
+        if not res.perms & _LISTS:
+            return  # a file drop: the folder itself, never its members
         provider = self.provider
         base = res.environ.get(forwarded.PREFIX_KEY, "") + quote(
             provider.mount_path + provider.share_path + res.path.rstrip("/") + "/",
@@ -206,14 +235,21 @@ class Builder:
         with translated():
             children = folder.tree.children(folder)
         for child in children:
-            perms = acl.permissions(self.principal, self.space, child.parts)
-            if acl.Perm.READ not in perms:
+            perms = acl.permissions(
+                self.principal,
+                self.space,
+                child.parts,
+                grant=self.res.grant,
+                memo=self.memo,
+            )
+            if not perms & VISIBLE:
                 continue
             href = base + quote(child.name, safe=HREF_SAFE)
             if child.is_dir:
                 href += "/"
+            self._listed.append(child.id)
             yield Entry(child, perms, href)
-            if deep and child.is_dir:
+            if deep and child.is_dir and perms & _LISTS:
                 yield from self._members(child, href, deep)
 
     def load_locks(self, depth: str) -> None:
@@ -254,13 +290,53 @@ class Builder:
             return _MISSING
         return etree.fromstring(stored.encode())
 
+    def _resource_id(self, entry: Entry) -> Any:
+        space = entry.item.tree.space
+        prefix = self._id_prefix.get(space.id)
+        if prefix is None:
+            prefix = self._id_prefix[space.id] = spaces.resource_id(space, "")
+        return prefix + entry.item.id
+
     def _available(self, entry: Entry) -> Any:
         if not entry.item.is_dir:
             return None
         device = entry.item.st.st_dev
         if device not in self._free:
             self._free[device] = shutil.disk_usage(entry.item.path).free
-        return str(self._free[device])
+        space = entry.item.tree.space
+        if space.id not in self._room:
+            # The space's quota caps what the disk offers (RFC 4331).
+            self._room[space.id] = quota.available(space, self._free[device])
+        return str(self._room[space.id])
+
+    def _letters(self, entry: Entry) -> Any:
+        return _letters(
+            entry.perms,
+            is_dir=entry.item.is_dir,
+            shared=self.res.shared,
+            mount=entry.mount and self.res.shared,
+        )
+
+    def _share_types(self, entry: Entry) -> Any:
+        """Shares of the caller's own items (those reached through a share
+        or a link show none)."""
+        if self.res.grant is not None:
+            return _EMPTY
+        if self._types is None:
+            self._types = shares.share_types(self._listed)
+        kinds = self._types.get(entry.item.id)
+        if not kinds:
+            return _EMPTY
+        return Markup("".join(f"<oc:share-type>{k}</oc:share-type>" for k in kinds))
+
+    def _shareroot(self, entry: Entry) -> Any:
+        res = self.res
+        if not res.shared:
+            return _MISSING
+        for mount in res.environ.get("grove.mounts") or ():
+            if res.grant is not None and mount.grant.id == res.grant.id:
+                return "/" + mount.name
+        return _MISSING
 
     def _lockdiscovery(self, entry: Entry) -> Any:
         if not self._locks:
@@ -278,6 +354,8 @@ class Markup(str):
     """A value that is already XML: the property element's children."""
 
 
+_letters = functools.lru_cache(maxsize=256)(acl.oc_letters)
+_LISTS = acl.Perm.READ | acl.Perm.LIST
 _COLLECTION = Markup("<D:collection/>")
 _EMPTY = Markup("")
 _SUPPORTEDLOCK = Markup(
@@ -436,6 +514,9 @@ def answer(server: Any, environ: dict[str, Any], start_response: Any) -> Any:
     res = server._davProvider.get_resource_inst(environ["PATH_INFO"], environ)
     if res is None:
         raise DAVError(HTTP_NOT_FOUND)
+    if not isinstance(res, GroveResourceMixin):
+        # The share jail's virtual root: a handful of members, generic answer.
+        return RequestServer.do_PROPFIND(server, environ, start_response)
     server._evaluate_if_headers(res, environ)
     request = parse(environ)
     builder = Builder(res, environ.get("grove.principal"))

@@ -3,11 +3,15 @@
 Layouts (the share path WsgiDAV strips, then what the rest means):
 ``files``  ``/<user name or id>/<path>`` in that user's personal space;
 ``home``   ``/<path>`` in the signed-in user's personal space;
-``spaces`` ``/<drive id or space uuid>/<path>``.
+``spaces`` ``/<drive id or space uuid>/<path>``;
+``public`` ``/<link token>/<path>`` in the item a public link shares.
+The share jail (dav.sharing) lives in ``spaces`` under its fixed id and in
+``files``/``home`` under ``Shares/``.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -18,10 +22,12 @@ from wsgidav.dav_provider import DAVProvider
 from app import acl, errors, forwarded, spaces, users
 from app.auth.principal import Principal
 from app.instance import Grove
-from app.models import Space
+from app.models import Grant, Space
+from app.perms import VISIBLE
 from app.storage.names import check_new_name
 from app.storage.paths import split_path
 from app.storage.tree import Item
+from dav import sharing
 from dav.errors import translated
 from dav.resources import FileResource, FolderResource, GroveResourceMixin
 
@@ -34,6 +40,7 @@ class GroveProvider(DAVProvider):
         super().__init__()
         self.grove = grove
         self.layout = layout
+        self._current = threading.local()
 
     def __repr__(self) -> str:
         return f"GroveProvider({self.layout!r})"
@@ -85,19 +92,45 @@ class GroveProvider(DAVProvider):
                 return "/" + str(owner.name)
         return "/" + spaces.drive_id(space)
 
-    def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
+    def resolve(self, path: str, environ: dict[str, Any]) -> Any:
+        """Where ``path`` leads: a Location (space, path, and the share or link
+        it is reached through), the share jail's root, or None."""
+        shared = sharing.resolve(self, path, environ)
+        if shared is not sharing.NOT_SHARED:
+            return shared
         located = self.locate(path, environ)
+        return None if located is None else sharing.Location(*located)
+
+    def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
+        # WsgiDAV asks ref_url_to_path without the request: remember it here.
+        self._current.environ = environ
+        located = self.resolve(path, environ)
         if located is None:
             return None
-        space, parts = located
-        perms = acl.permissions(environ.get("grove.principal"), space, parts)
-        if acl.Perm.READ not in perms:
+        if isinstance(located, sharing.JailRoot):
+            return sharing.JailFolder(path, environ, self, located)
+        space, parts, grant = located.space, located.parts, located.grant
+        perms = acl.permissions(
+            environ.get("grove.principal"),
+            space,
+            parts,
+            grant=grant,
+            memo=acl.request_memo(environ),
+        )
+        if located.mount:
+            # A share's root is neither deleted nor renamed through the jail
+            # or the link (its owner does that).
+            perms &= ~(acl.Perm.DELETE | acl.Perm.RENAME)
+        if not perms & VISIBLE:
             return None
         with translated():
             item = self.grove.tree(space).item(parts)
         if item is None:
             return None
-        return self.resource_for(path, environ, item, perms)
+        sharing.check_download(environ, path, item, perms)
+        return self.resource_for(
+            path, environ, item, perms, grant=grant, mount=located.mount
+        )
 
     def resource_for(
         self,
@@ -105,15 +138,31 @@ class GroveProvider(DAVProvider):
         environ: dict[str, Any],
         item: Item,
         perms: acl.Perm | None = None,
+        *,
+        grant: Grant | None = None,
+        mount: bool = False,
     ) -> GroveResourceMixin:
         if perms is None:
             perms = acl.permissions(
-                environ.get("grove.principal"), item.tree.space, item.parts
+                environ.get("grove.principal"),
+                item.tree.space,
+                item.parts,
+                grant=grant,
+                memo=acl.request_memo(environ),
             )
         kind = FolderResource if item.is_dir else FileResource
         resource = kind(path, environ, item, perms)
         resource.provider = self
+        resource.grant = grant
+        resource.mount = mount
         return resource
+
+    def parent_for_put(self, path: str, environ: dict[str, Any], res: Any) -> Any:
+        """The folder a PUT commits into: the URL's parent, or for a shared
+        file reached as a mount (jail or link root) its real folder."""
+        if res is not None and getattr(res, "mount", False):
+            return sharing.real_parent(self, res)
+        return self.get_resource_inst(util.get_uri_parent(path), environ)
 
     # --- destinations and lock roots ------------------------------------------
 
@@ -145,6 +194,11 @@ class GroveProvider(DAVProvider):
 
     def ref_url_to_path(self, ref_url: str) -> str:
         space_id, _, rest = unquote(ref_url).lstrip("/").partition("/")
+        # A request through a share or link names lock roots as it reaches them.
+        environ = getattr(self._current, "environ", None)
+        shared = sharing.path_for(self, environ, space_id, rest)
+        if shared is not None:
+            return shared
         space = Space.get_or_none(Space.id == space_id)
         if space is None:
             return "/" + rest

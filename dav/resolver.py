@@ -23,4 +23,6 @@ class GroveRequestResolver(RequestResolver):
             raise DAVError(
                 HTTP_NOT_FOUND, f"no WebDAV share at {environ['PATH_INFO']!r}"
             )
-        return GroveRequestServer(provider)(environ, start_response)
+        # A share may bring its own server (the upload doors do).
+        server = getattr(provider, "request_server", GroveRequestServer)
+        return server(provider)(environ, start_response)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import io
 import mimetypes
 import shutil
 from email.utils import formatdate, parsedate_tz
@@ -19,8 +20,10 @@ from wsgidav.dav_error import (
 )
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
-from app import acl, audit, forwarded
-from app.storage import changes, props
+from app import acl, audit, filebody, forwarded, quota
+from app.models import Grant
+from app.perms import VISIBLE
+from app.storage import changes, props, trash
 from app.storage.names import check_new_name, xml_safe
 from app.storage.tree import Item
 from app.storage.upload import Upload, require_absent_or_match
@@ -40,6 +43,21 @@ class GroveResourceMixin:
     environ: dict[str, Any]
     path: str
     is_collection: bool
+    # The share or public link the caller reached the item through, and
+    # whether it is the shared item itself (a jail mount, a link's root).
+    grant: Grant | None = None
+    mount: bool = False
+
+    @property
+    def shared(self) -> bool:
+        """Reached through a share with the caller (a link is not)."""
+        return self.grant is not None and self.grant.grantee_type != "link"
+
+    def letters(self) -> str:
+        """``oc:permissions`` for the caller."""
+        return acl.oc_letters(
+            self.perms, is_dir=self.is_collection, shared=self.shared, mount=self.mount
+        )
 
     def require(self, perm: acl.Perm) -> None:
         if perm not in self.perms:
@@ -105,6 +123,8 @@ class GroveResourceMixin:
             return f'"{self.item.etag}"'
         if name == properties.WIN32_MTIME:
             return formatdate(self.item.st.st_mtime, usegmt=True)
+        if name == properties.PERMISSIONS:
+            return self.letters()
         if name in properties.LIVE:
             try:
                 value = properties.live_value(name, self.item, self.perms)
@@ -160,7 +180,8 @@ class GroveResourceMixin:
     def get_available_bytes(self) -> int | None:
         if not self.is_collection:
             return None
-        return shutil.disk_usage(self.item.path).free
+        free = shutil.disk_usage(self.item.path).free
+        return quota.available(self.item.tree.space, free)
 
     # --- changes --------------------------------------------------------------
 
@@ -169,9 +190,14 @@ class GroveResourceMixin:
 
     def delete(self) -> None:
         self.require(acl.Perm.DELETE)
+        principal = self.environ.get("grove.principal")
+        # Deleting moves to the space's trash (restore and purge: dav/trash.py).
+        state_dir = self.provider.grove.settings.state_dir
         with translated():
-            changes.delete(self.item)
-        self.audit("file.delete", self.canonical)
+            trash.trash(
+                self.item, state_dir, actor_id=principal.user_id if principal else ""
+            )
+        self.audit("file_delete", self.canonical)
         self.provider.lock_manager.remove_all_locks_from_url(
             self.get_ref_url(), recursive=True
         )
@@ -203,12 +229,28 @@ class GroveResourceMixin:
             self.provider.href_for_ref_url(root, self.environ) for root in roots
         )
 
+    def _crosses_share(self, folder: Any) -> bool:
+        """Whether a move leaves or enters a share's space for another space.
+
+        Such a move is a copy and a delete (RFC 4918 9.9: a MOVE is logically
+        a COPY then a DELETE): the result belongs to the destination's space
+        with new ids, and the share's owner keeps no stale grant on it.
+        """
+        if self.grant is None and folder.grant is None:
+            return False
+        return bool(folder.item.tree.space.id != self.item.tree.space.id)
+
     def support_recursive_move(self, dest_path: str) -> bool:
-        return True
+        folder, _, _ = self.provider.destination(dest_path, self.environ)
+        return not self._crosses_share(folder)
 
     def handle_move(self, dest_path: str) -> bool:
         self.require(acl.Perm.RENAME)
         folder, name, existing = self.provider.destination(dest_path, self.environ)
+        if self._crosses_share(folder):
+            self.require(acl.Perm.READ)
+            self.require(acl.Perm.DELETE)
+            return False
         if existing is not None:
             existing.require(acl.Perm.DELETE)
             existing.delete()
@@ -226,7 +268,10 @@ class GroveResourceMixin:
         return True
 
     def copy_move_single(self, dest_path: str, *, is_move: bool) -> None:
-        assert not is_move, "moves are handled by handle_move"
+        # Moves come here only when they cross a share (see handle_move).
+        self.require(acl.Perm.READ)
+        if is_move:
+            self.require(acl.Perm.DELETE)
         folder, name, existing = self.provider.destination(dest_path, self.environ)
         if existing is not None and not (existing.is_collection and self.is_collection):
             existing.require(acl.Perm.DELETE)
@@ -261,6 +306,8 @@ class FileResource(GroveResourceMixin, DAVNonCollection):
         return self.item.st.st_size
 
     def get_content_type(self) -> str:
+        if self.item.mime:  # detected from the content by the upload pipeline
+            return self.item.mime
         guessed = mimetypes.guess_type(self.item.name)[0]
         return guessed or "application/octet-stream"
 
@@ -269,7 +316,7 @@ class FileResource(GroveResourceMixin, DAVNonCollection):
 
     def get_content(self) -> Any:
         try:
-            return open(self.item.path, "rb", buffering=BLOCK_SIZE)  # noqa: SIM115
+            file = open(self.item.path, "rb", buffering=BLOCK_SIZE)  # noqa: SIM115
         except PermissionError as error:
             # Another program wrote it with a mode or owner that keeps Grove out.
             raise DAVError(
@@ -277,6 +324,11 @@ class FileResource(GroveResourceMixin, DAVNonCollection):
                 "Grove cannot read this file on disk (permission denied); "
                 "ask the administrator to fix its owner or mode",
             ) from error
+        if filebody.hand_over(self.environ, file):
+            # The dispatcher returns the file to the server (zero-copy GET):
+            # the library sends this empty body up through its layers.
+            return io.BytesIO()
+        return file
 
     def begin_write(self, *, content_type: str | None = None) -> Any:
         raise AssertionError("PUT is handled by GroveRequestServer.do_PUT")
@@ -299,10 +351,15 @@ class FolderResource(GroveResourceMixin, DAVCollection):
             with translated():
                 children = self.item.tree.children(self.item)
             base = self.path.rstrip("/")
-            self._members = [
-                self.provider.resource_for(f"{base}/{child.name}", self.environ, child)
+            members = [
+                self.provider.resource_for(
+                    f"{base}/{child.name}", self.environ, child, grant=self.grant
+                )
                 for child in children
             ]
+            # Only what the caller may see, and nothing in a file drop.
+            listed = self.perms & (acl.Perm.READ | acl.Perm.LIST)
+            self._members = [m for m in members if listed and m.perms & VISIBLE]
         return self._members
 
     def get_member(self, name: str) -> Any:

@@ -38,12 +38,13 @@ from wsgidav.request_server import RequestServer
 
 from app import acl, forwarded
 from app.errors import PreconditionFailed
+from app.pipeline import Origin
 from app.storage import changes
 from app.storage.names import check_new_name
 from app.storage.paths import check_destination
 from app.storage.tree import Item
 from app.storage.upload import Upload
-from dav import propfind
+from dav import propfind, report, tus
 from dav.errors import translated
 from dav.resources import FolderResource
 
@@ -332,7 +333,13 @@ class GroveRequestServer(RequestServer):
         self, environ: dict[str, Any], start_response: Any, **options: Any
     ) -> Any:
         clean_range(environ)
+        # The provider refuses a download where the caller may only list.
+        environ["grove.download"] = environ["PATH_INFO"]
         return super()._send_resource(environ, start_response, **options)
+
+    def do_REPORT(self, environ: dict[str, Any], start_response: Any) -> Any:
+        # WsgiDAV has none: one dispatch point for Grove's reports (dav/report.py).
+        return report.answer(self, environ, start_response)
 
     def do_PROPFIND(self, environ: dict[str, Any], start_response: Any) -> Any:
         depth = environ.setdefault("HTTP_DEPTH", "infinity").lower()
@@ -350,6 +357,17 @@ class GroveRequestServer(RequestServer):
                 )
         return propfind.answer(self, environ, start_response)
 
+    def do_OPTIONS(self, environ: dict[str, Any], start_response: Any) -> Any:
+        def with_tus(status: str, headers: Any, exc_info: Any = None) -> Any:
+            # TUS clients learn here that they may POST uploads (dav/tus.py).
+            return start_response(status, [*headers, *tus.OPTIONS_HEADERS], exc_info)
+
+        return super().do_OPTIONS(environ, with_tus)
+
+    def do_POST(self, environ: dict[str, Any], start_response: Any) -> Any:
+        # The library has no POST; on a folder it creates a TUS upload.
+        return tus.create(self, environ, start_response)
+
     def do_PUT(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ["PATH_INFO"]
         provider = self._davProvider
@@ -364,7 +382,7 @@ class GroveRequestServer(RequestServer):
         res = provider.get_resource_inst(path, environ)
         if res is not None and res.is_collection:
             raise DAVError(HTTP_METHOD_NOT_ALLOWED, "cannot PUT to a folder")
-        parent = provider.get_resource_inst(util.get_uri_parent(path), environ)
+        parent = provider.parent_for_put(path, environ, res)
         if not isinstance(parent, FolderResource):
             raise DAVError(HTTP_CONFLICT, "the parent folder does not exist")
         if res is None:
@@ -435,14 +453,35 @@ class GroveRequestServer(RequestServer):
     ) -> Item:
         settings = self.grove.settings
         upload = Upload(self.grove.staging_dir, durable=settings.durability == "fsync")
+        origin = _origin(environ, "put")
+        length = environ.get("CONTENT_LENGTH", "").strip()
         try:
             with translated():
+                # Policy that the name and length already break: before the body.
+                upload.pipeline.precheck(
+                    name,
+                    int(length) if length.isdigit() else None,
+                    origin,
+                    f"/{folder.tree.space.id}/{'/'.join([*folder.parts, name])}",
+                )
                 for chunk in _body(environ):
                     upload.write(chunk)
-                upload.verify(environ.get("HTTP_OC_CHECKSUM"))
-                return upload.commit(folder, name, precondition=check, mtime=mtime)
+                return upload.commit(
+                    folder, name, precondition=check, mtime=mtime, origin=origin
+                )
         finally:
             upload.abort()
+
+
+def _origin(environ: dict[str, Any], door: str) -> Origin:
+    """Who sends an upload, for the pipeline's checks and audit records."""
+    principal = environ.get("grove.principal")
+    return Origin(
+        actor=principal.name if principal else "",
+        address=environ.get("REMOTE_ADDR", ""),
+        door=door,
+        checksum=environ.get("HTTP_OC_CHECKSUM"),
+    )
 
 
 def _read(stream: Any, size: int) -> bytes:

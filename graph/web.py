@@ -8,7 +8,7 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from app.instance import Grove
-from graph import api, auth_app, errors, ocs, signin, totp
+from graph import api, auth_app, errors, signin, totp
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +19,6 @@ def create_web_app(grove: Grove) -> Flask:
     web.register_blueprint(auth_app.create_blueprint())
     web.register_blueprint(totp.create_blueprint(grove))
     web.register_blueprint(signin.create_blueprint(grove))
-    web.register_blueprint(ocs.create_blueprint(grove))
     api.mount(web, grove)
 
     @web.get("/healthz")

@@ -17,6 +17,8 @@ wanted=(
   rsync:/usr/bin/rsync
   git:/usr/bin/git
   openssl:/usr/bin/openssl
+  owncloud-client-cmd:/usr/bin/owncloudcmd
+  nextcloud-desktop-cmd:/usr/bin/nextcloudcmd
 )
 for extra in "$@"; do wanted+=("$extra"); done
 

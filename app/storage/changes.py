@@ -13,7 +13,8 @@ from pathlib import Path
 from app import db, quota
 from app.errors import BadRequest, Conflict, InsufficientStorage
 from app.models import Node
-from app.storage import ids, ownership, props
+from app.search import hooks as search_hooks
+from app.storage import clone, ids, ownership, props
 from app.storage.names import is_text
 from app.storage.tree import Item
 
@@ -65,6 +66,7 @@ def make_folder(parent: Item, name: str) -> Item:
     item = parent.tree.item(parent.parts + [name])
     assert item is not None
     parent.tree.touch(parent.lineage)
+    search_hooks.changed(item.id)
     return item
 
 
@@ -85,6 +87,7 @@ def delete(item: Item) -> None:
         with db.write():
             Node.delete().where(Node.id == item.id).execute()
     item.tree.touch(item.ancestor_ids, -item.size)
+    search_hooks.removed(item.id)
 
 
 def _forget_subtree(folder_id: str) -> None:
@@ -121,6 +124,7 @@ def move(item: Item, folder: Item, name: str) -> Item:
     folder.tree.touch(folder.lineage, item.size)
     moved = folder.tree.item(folder.parts + [name])
     assert moved is not None
+    search_hooks.changed(moved.id)  # a folder's job re-indexes what is below
     return moved
 
 
@@ -143,7 +147,7 @@ def copy_file(item: Item, folder: Item, name: str, staging: Path) -> Item:
     quota.check(folder.tree.space, item.size)
     temp = staging / f"copy-{ids.new_id()}.put"
     try:
-        shutil.copyfile(item.path, temp)
+        clone.clone(item.path, temp)  # in the kernel: reflink or copy_file_range
         shutil.copystat(item.path, temp)
         policy = ownership.for_state_dir(staging.parent)
         ownership.apply_path(temp, policy, folder=False)
@@ -163,6 +167,7 @@ def copy_file(item: Item, folder: Item, name: str, staging: Path) -> Item:
                 sha1=item.sha1, checksum_stamp=ids.content_stamp(copied.st)
             ).where(Node.id == copied.id).execute()
     folder.tree.touch(folder.lineage, copied.size)
+    search_hooks.changed(copied.id)
     return copied
 
 
@@ -197,3 +202,4 @@ def set_mtime(item: Item, mtime: float) -> None:
             checksum_stamp=ids.content_stamp(item.st) if still_valid else None,
         ).where(Node.id == item.id).execute()
     item.tree.touch(item.ancestor_ids)
+    search_hooks.changed(item.id)

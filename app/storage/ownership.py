@@ -9,6 +9,7 @@ keep their own.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import grp
 import logging
 import os
@@ -52,7 +53,13 @@ def configure(settings: Settings) -> Policy:
 
 def for_state_dir(state_dir: Path) -> Policy:
     """The policy of the instance whose ``.grove`` folder is ``state_dir``."""
-    return _policies.get(state_dir.parent.resolve(), Policy())
+    return _policies.get(_resolved(state_dir.parent), Policy())
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(folder: Path) -> Path:
+    # Every upload asks; resolve() costs a system call per path component.
+    return folder.resolve()
 
 
 def _chown(call: str, target: int | str | Path, policy: Policy) -> None:

@@ -37,6 +37,7 @@ from typing import Any
 from app import db
 from app.errors import NotFound
 from app.models import Node, Space
+from app.search import hooks as search_hooks
 from app.spaces import root_path
 from app.storage import ids
 from app.storage.paths import entry_stat
@@ -442,6 +443,8 @@ class Reconciler:
         self.result.removed = len(gone)
         self._write(inserts, updates, stale, gone)
         self._sizes(scope, dirty, outside, now)
+        if dirty or outside:
+            search_hooks.folders_changed(dirty | outside)
 
     def _new_row(
         self, entry: Entry, parent_id: str, size: int, now: int

@@ -17,16 +17,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from app import db
+from app import db, pipeline, quota, rows
 from app.errors import (
     BadRequest,
     ChecksumMismatch,
     InsufficientStorage,
     PreconditionFailed,
+    TooLarge,
 )
 from app.models import Node
-from app.storage import ids, ownership
-from app.storage.tree import Item
+from app.search import hooks as search_hooks
+from app.storage import ids, ownership, versions
+from app.storage.tree import Item, touch_rows
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,8 @@ class Upload:
         self.durable = durable
         self.size = 0
         self._sha1 = hashlib.sha1()
+        # The steps every door's content passes at commit (app/pipeline).
+        self.pipeline = pipeline.for_state_dir(staging_dir.parent)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         # Owner, group and mode from config, on the descriptor: never the umask.
         ownership.apply_fd(self._fd, ownership.for_state_dir(staging_dir.parent))
@@ -80,6 +84,10 @@ class Upload:
         return self._sha1.hexdigest()
 
     def write(self, chunk: bytes) -> None:
+        limit = self.pipeline.max_bytes
+        if limit and self.size + len(chunk) > limit:
+            # Refused as it streams: an undeclared length cannot fill the disk.
+            raise TooLarge(f"the file is larger than the upload limit of {limit} bytes")
         view = memoryview(chunk)
         try:
             while view:
@@ -106,9 +114,14 @@ class Upload:
             self._fd = -1
         self.path.unlink(missing_ok=True)
 
-    def _finish_file(
-        self, node_id: str, attrs: dict[str, bytes], mtime: float | None
-    ) -> None:
+    def _flush(self) -> None:
+        """Close the content, on disk first when durable.
+
+        Called before the commit lock is taken: concurrent uploads flush in
+        parallel, and the filesystem commits their journal entries together.
+        """
+        if self._fd < 0:
+            return
         try:
             if self.durable:
                 os.fsync(self._fd)
@@ -117,6 +130,11 @@ class Upload:
         finally:
             os.close(self._fd)
             self._fd = -1
+
+    def _finish_file(
+        self, node_id: str, attrs: dict[str, bytes], mtime: float | None
+    ) -> None:
+        self._flush()
         ids.copy_attrs(attrs, self.path, with_id=False)
         ids.write_id(self.path, node_id)
         if mtime is not None:
@@ -129,22 +147,34 @@ class Upload:
         *,
         precondition: Callable[[Item | None], None],
         mtime: float | None = None,
+        origin: pipeline.Origin | None = None,
     ) -> Item:
-        """Put the content in place as ``folder/name``.
+        """Run the pipeline on the content, then put it in place as ``folder/name``.
+
+        Every door commits through here, so every upload passes the same steps
+        (policy, checksum, MIME type, malware scan); a refusal raises before
+        anything reaches the tree. ``origin`` names the sender for the audit
+        trail and carries the checksum header to verify.
 
         ``precondition`` sees the current item (or None) under the commit lock
         and raises to refuse, so two writers with If-Match cannot both win.
         """
         tree = folder.tree
+        job = self.pipeline.run(self, folder, name, origin or pipeline.Origin())
+        self._flush()
         with commit_lock(self.staging_dir.parent):
             existing = tree.item(folder.parts + [name])
             precondition(existing)
+            # Under the commit lock: two uploads cannot both take the last room.
+            quota.check(tree.space, self.size - (existing.size if existing else 0))
             attrs = ids.grove_attrs(existing.path) if existing else {}
             node_id = existing.id if existing else ids.new_id()
             target = existing.path if existing else folder.path / name
             try:
                 self._finish_file(node_id, attrs, mtime)
-                os.rename(self.path, target)
+                # The content it replaces stays as a version (app.storage.versions).
+                with versions.kept(existing, self.staging_dir.parent):
+                    os.rename(self.path, target)
             except OSError as error:
                 self.abort()
                 raise _disk_error(error) from error
@@ -163,10 +193,13 @@ class Upload:
             sha1=self.sha1,
             checksum_stamp=ids.content_stamp(st),
             tree_mtime_ns=time.time_ns(),
+            mime=job.mime,
         )
         with db.write():
-            Node.insert(**row.__data__).on_conflict_replace().execute()
-        tree.touch(folder.lineage, st.st_size - (existing.size if existing else 0))
+            # One transaction; both statements compiled once (app/rows.py).
+            rows.replace(row)
+            touch_rows(folder.lineage, st.st_size - (existing.size if existing else 0))
+        search_hooks.changed(node_id)  # indexed after the commit, as a job
         return Item(tree, folder.parts + [target.name], target, row, st, folder.lineage)
 
 

@@ -1,0 +1,1 @@
+"""Full-text search: backends, KQL, extraction and indexing (docs/search.md)."""

@@ -1,0 +1,209 @@
+"""Search as the edges use it: the configured backend, a user's query, the jobs.
+
+:func:`search` parses KQL, asks app.search.access what the user may read,
+lets the backend search inside exactly that, and checks each hit against the
+node table before it is shown (an index a moment behind a move never shows
+a name to someone who may no longer read it). :func:`schedule` is the one
+way changes reach the indexer: a durable job on app.jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app import acl
+from app.auth.principal import Principal
+from app.config import Settings
+from app.models import Grant, Node, Space
+from app.search import access, kql
+from app.search import backend as backends
+from app.search.backend import Backend, Hit
+from app.search.query import Access, Query
+
+logger = logging.getLogger(__name__)
+
+MAX_LIMIT = 1000
+
+_lock = threading.Lock()
+_backends: dict[tuple[Path, str], Backend] = {}
+_settings: list[Settings] = []  # the serving process's, for indexing in place
+
+
+def backend(settings: Settings) -> Backend:
+    """The backend config selects, one per data folder and process."""
+    key = (settings.data, settings.search_backend)
+    with _lock:
+        found = _backends.get(key)
+        if found is None:
+            found = _backends[key] = backends.load(settings)
+        return found
+
+
+def configure(settings: Settings) -> None:
+    """Remember the serving process's settings (indexing without a job queue)."""
+    with _lock:
+        _settings[:] = [settings]
+
+
+def reset() -> None:
+    """Close and forget every backend (tests, shutdown)."""
+    with _lock:
+        for found in _backends.values():
+            found.close()
+        _backends.clear()
+
+
+# --- indexing jobs ------------------------------------------------------------
+
+
+def schedule(job: str, **kwargs: Any) -> None:
+    """Queue an indexing job durably; without a configured queue, run it here.
+
+    Never raises: a failure to index must not fail the change that caused it
+    (``grove index rebuild`` repairs the index).
+    """
+    try:
+        from app import jobs
+
+        jobs.enqueue(job, **kwargs)
+        return
+    except (ImportError, RuntimeError):
+        pass
+    with _lock:
+        settings = _settings[0] if _settings else None
+    if settings is None:
+        return
+    from app.search import tasks
+
+    try:
+        tasks.run(job, settings, **kwargs)
+    except Exception:
+        logger.exception("search job %r failed (%r)", job, kwargs)
+
+
+# --- searching ----------------------------------------------------------------
+
+
+@dataclass
+class Found:
+    """A hit the user may see, with what renders it."""
+
+    hit: Hit
+    space: Space
+    parts: list[str]
+    perms: acl.Perm
+    share: Grant | None  # the share it was reached through, if any
+
+
+@dataclass
+class Page:
+    found: list[Found]
+    total: int
+
+
+def search(
+    settings: Settings,
+    principal: Principal | None,
+    pattern: str | Query,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    scope_space: str | None = None,
+    scope_folder: str | None = None,
+) -> Page:
+    """One page of what ``principal`` may find for a KQL ``pattern``."""
+    query = kql.parse(pattern) if isinstance(pattern, str) else pattern
+    limit = max(0, min(limit, MAX_LIMIT))
+    offset = max(0, offset)
+    spaces, shares = access.readable(principal)
+    if scope_space is not None:
+        # The scope narrows; it never widens what the user may read.
+        shares_in = {n: g for n, g in shares.items() if str(g.space_id) == scope_space}
+        spaces = {k: v for k, v in spaces.items() if k == scope_space}
+        shares = shares_in
+    allowed = Access(
+        frozenset(spaces),
+        frozenset(shares),
+        scope_space=scope_space,
+        scope_folder=scope_folder,
+    )
+    results = backend(settings).search(query, allowed, limit=limit, offset=offset)
+    found: list[Found] = []
+    chains = _Chains()
+    for hit in results.hits:
+        checked = _check(hit, chains, spaces, shares, principal)
+        if checked is None:
+            schedule("search.index", node_id=hit.node_id)
+            continue
+        found.append(checked)
+    return Page(found, results.total)
+
+
+class _Chains:
+    """Node rows by id, each read once per search."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Node | None] = {}
+
+    def get(self, node_id: str) -> Node | None:
+        if node_id not in self.rows:
+            self.rows[node_id] = Node.get_or_none(Node.id == node_id)
+        return self.rows[node_id]
+
+    def place(self, node_id: str) -> tuple[list[str], list[str]] | None:
+        """(ancestor ids root first, path parts) of a node as the table has it."""
+        row = self.get(node_id)
+        if row is None or row.parent_id is None:
+            return None
+        parts = [str(row.name)]
+        ancestors: list[str] = []
+        parent_id: str | None = str(row.parent_id)
+        for _ in range(512):
+            if parent_id is None:
+                return ancestors[::-1], parts[::-1]
+            parent = self.get(parent_id)
+            if parent is None:
+                return None
+            ancestors.append(parent_id)
+            if parent.parent_id is not None:
+                parts.append(str(parent.name))
+            parent_id = None if parent.parent_id is None else str(parent.parent_id)
+        return None
+
+
+def _check(
+    hit: Hit,
+    chains: _Chains,
+    spaces: dict[str, Space],
+    shares: dict[str, Grant],
+    principal: Principal | None,
+) -> Found | None:
+    """The hit as the user may see it, or None when the index is behind."""
+    place = chains.place(hit.node_id)
+    row = chains.get(hit.node_id)
+    if place is None or row is None or str(row.space_id) != hit.space_id:
+        return None
+    ancestors, parts = place
+    if "/".join(parts) != hit.path:
+        return None
+    space = spaces.get(hit.space_id)
+    if space is not None:
+        perms = acl.permissions(principal, space, parts)
+        if acl.Perm.READ in perms:
+            return Found(hit, space, parts, perms, None)
+        return None
+    for node_id in [*ancestors, hit.node_id]:
+        grant = shares.get(node_id)
+        if grant is None:
+            continue
+        space = Space.get_or_none(Space.id == hit.space_id)
+        if space is None:
+            return None
+        perms = acl.permissions(principal, space, parts, grant=grant)
+        if acl.Perm.READ in perms:
+            return Found(hit, space, parts, perms, grant)
+    return None

@@ -1,0 +1,363 @@
+"""Shares: a role on one file or folder for a user or a group, and the share
+jail where each recipient finds what others shared with them.
+
+A share is a Grant on the item's node id (space membership is a grant on the
+space root and belongs to app.spaces). Shares are accepted automatically: a
+recipient's ShareState (mount name, hidden, synchronize) is made the first
+time their jail is listed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import uuid
+from collections.abc import Iterable
+
+from app import audit, db, roles, spaces, users
+from app.auth.principal import Principal
+from app.errors import BadRequest, Conflict, Forbidden, NotFound
+from app.models import Grant, Group, GroupMember, Node, ShareState, Space
+from app.perms import Perm
+from app.storage.tree import Item
+
+# OpenCloud's share jail: a virtual space per user, always this id.
+JAIL_ID = "a0ca6a90-a365-4782-871e-d44447bbc668"
+JAIL_DRIVE_ID = f"{JAIL_ID}${JAIL_ID}"
+# The folder name of the jail in the files layouts (/dav/files/<user>/Shares).
+JAIL_FOLDER = "Shares"
+
+# Roles a file or folder may be shared with (the space roles are membership).
+SHARE_ROLES = (
+    roles.VIEWER,
+    roles.VIEWER_LIST_GRANTS,
+    roles.SECURE_VIEWER,
+    roles.EDITOR,
+    roles.EDITOR_LIST_GRANTS,
+    roles.EDITOR_LITE,
+    roles.FILE_EDITOR,
+    roles.FILE_EDITOR_LIST_GRANTS,
+)
+# share-type numbers of oc:share-types and the OCS API.
+SHARE_TYPES = {"user": 0, "group": 1, "link": 3}
+
+UNSET: object = object()  # update(): "leave the expiration as it is"
+
+
+@dataclasses.dataclass
+class Mount:
+    """A share as one recipient sees it in their jail."""
+
+    grant: Grant
+    state: ShareState
+    space: Space
+    parts: list[str]  # the shared item's path in its space
+
+    @property
+    def name(self) -> str:
+        return str(self.state.mount_name)
+
+
+def _now() -> float:
+    return time.time()
+
+
+def allowed_roles(*, is_dir: bool) -> list[roles.Role]:
+    """The roles an item of this kind may be shared with."""
+    return [r for r in SHARE_ROLES if r.applies_to(is_root=False, is_dir=is_dir)]
+
+
+def locate(node_id: str) -> tuple[Space, list[str]] | None:
+    """The space and path of a node, from the tree rows (None: gone)."""
+    parts: list[str] = []
+    current: str | None = node_id
+    for _ in range(4096):  # deeper than any real tree; stops a parent loop
+        if current is None:
+            return None
+        row = Node.get_or_none(Node.id == current)
+        if row is None or row.parent_id is None:
+            # A space root's id is its space's id (it may have no row yet).
+            space = Space.get_or_none(Space.id == current)
+            return None if space is None else (space, parts[::-1])
+        parts.append(str(row.name))
+        current = row.parent_id
+    return None
+
+
+def _check_grantee(actor: Principal, grantee_type: str, grantee_id: str) -> str:
+    """The grantee's id, checked to exist."""
+    if grantee_type == "user":
+        try:
+            user = users.get(grantee_id)
+        except NotFound:
+            raise BadRequest(f"no user {grantee_id!r}") from None
+        if user.id == actor.user_id:
+            raise BadRequest("an item cannot be shared with oneself")
+        return str(user.id)
+    if grantee_type == "group":
+        group = Group.get_or_none((Group.id == grantee_id) | (Group.name == grantee_id))
+        if group is None:
+            raise BadRequest(f"no group {grantee_id!r}")
+        return str(group.id)
+    raise BadRequest(f"unknown recipient type {grantee_type!r}")
+
+
+def check_role(role_id: str, *, item: Item, perms: Perm) -> roles.Role:
+    """The role, if it fits the item and stays within the sharer's rights."""
+    role = roles.get(role_id)
+    if role is None or role not in SHARE_ROLES:
+        raise BadRequest(f"role {role_id!r} cannot be given on a file or folder")
+    if not role.applies_to(is_root=False, is_dir=item.is_dir):
+        kind = "folder" if item.is_dir else "file"
+        raise BadRequest(f"role {role.name!r} does not apply to a {kind}")
+    if role.perms & ~perms:
+        raise Forbidden(f"role {role.name!r} is above your own rights here")
+    return role
+
+
+def check_expiry(expires: float | None) -> None:
+    if expires is not None and expires <= _now():
+        raise BadRequest("the expiration date is in the past")
+
+
+def _target(space: Space, node_id: str) -> str:
+    return spaces.resource_id(space, node_id)
+
+
+def record(action: str, actor: Principal, grant: Grant, detail: str = "") -> None:
+    """One audit event for a share or link change, naming the item."""
+    space = Space.get_by_id(grant.space_id)
+    audit.record(
+        action,
+        actor=actor.name,
+        target=_target(space, str(grant.node_id)),
+        detail=f"grant={grant.id} {grant.grantee_type}:{grant.grantee_id or ''} "
+        + detail,
+    )
+
+
+def share(
+    actor: Principal,
+    item: Item,
+    perms: Perm,
+    *,
+    grantee_type: str,
+    grantee_id: str,
+    role: str,
+    expires: float | None = None,
+) -> Grant:
+    """Share ``item`` (on which ``actor`` holds ``perms``) with a user or group."""
+    if not item.parts:
+        raise BadRequest("a space root is shared through its members, not a share")
+    if Perm.SHARE not in perms:
+        raise Forbidden("not permitted to share this item")
+    chosen = check_role(role, item=item, perms=perms)
+    check_expiry(expires)
+    grantee = _check_grantee(actor, grantee_type, grantee_id)
+    space = item.tree.space
+    exists = Grant.get_or_none(
+        (Grant.node_id == item.id)
+        & (Grant.grantee_type == grantee_type)
+        & (Grant.grantee_id == grantee)
+    )
+    if exists is not None:
+        raise Conflict(f"{item.name!r} is already shared with this {grantee_type}")
+    grant = Grant(
+        id=str(uuid.uuid4()),
+        space=space.id,
+        node_id=item.id,
+        grantee_type=grantee_type,
+        grantee_id=grantee,
+        role=chosen.id,
+        created_by=actor.user_id,
+        expires=expires,
+    )
+    with db.write():
+        grant.save(force_insert=True)
+    record("file_shared", actor, grant, f"role={chosen.name}")
+    return grant
+
+
+def may_manage(actor: Principal, grant: Grant, perms: Perm) -> bool:
+    """Who may change or remove a grant: a manager of the item, or its creator
+    while they may still share."""
+    if Perm.MANAGE in perms:
+        return True
+    return Perm.SHARE in perms and grant.created_by == actor.user_id
+
+
+def update(
+    actor: Principal,
+    grant: Grant,
+    item: Item,
+    perms: Perm,
+    *,
+    role: str | None = None,
+    expires: float | None | object = UNSET,
+) -> Grant:
+    """Change a share's role or expiration (None: never expires)."""
+    if not may_manage(actor, grant, perms):
+        raise Forbidden("not permitted to change this share")
+    changes: list[tuple[str, str]] = []
+    if role is not None and grant.grantee_type != "link":
+        chosen = check_role(role, item=item, perms=perms)
+        if chosen.id != grant.role:
+            grant.role = chosen.id
+            changes.append(("share_permission_updated", f"role={chosen.name}"))
+    if expires is not UNSET:
+        assert expires is None or isinstance(expires, float | int)
+        check_expiry(expires)
+        grant.expires = expires
+        changes.append(("share_expiration_updated", f"expires={expires}"))
+    with db.write():
+        grant.save()
+    for action, detail in changes:
+        record(action, actor, grant, detail)
+    return grant
+
+
+def remove(actor: Principal, grant: Grant, perms: Perm) -> None:
+    if not may_manage(actor, grant, perms):
+        raise Forbidden("not permitted to remove this share")
+    with db.write():
+        grant.delete_instance()
+    record("file_unshared", actor, grant)
+
+
+def get(grant_id: str) -> Grant:
+    """A share or link grant (never a space membership) by id."""
+    grant = Grant.get_or_none(Grant.id == grant_id)
+    if grant is None or grant.node_id == grant.space_id:
+        raise NotFound(f"no share {grant_id!r}")
+    return grant
+
+
+def on_item(item: Item) -> list[Grant]:
+    """The shares and links on one item, oldest first."""
+    query = Grant.select().where(
+        (Grant.node_id == item.id) & (Grant.node_id != Grant.space)
+    )
+    return list(query.order_by(Grant.created))
+
+
+def share_types(node_ids: Iterable[str]) -> dict[str, list[int]]:
+    """For each shared node among ``node_ids``: its share types (0, 1, 3), one query."""
+    ids = list(node_ids)
+    found: dict[str, set[int]] = {}
+    for start in range(0, len(ids), 500):
+        query = Grant.select(Grant.node_id, Grant.grantee_type).where(
+            Grant.node_id.in_(ids[start : start + 500]) & (Grant.node_id != Grant.space)
+        )
+        for row in query:
+            kind = SHARE_TYPES.get(str(row.grantee_type))
+            if kind is not None:
+                found.setdefault(str(row.node_id), set()).add(kind)
+    return {node: sorted(kinds) for node, kinds in found.items()}
+
+
+def given_by(user_id: str) -> list[Grant]:
+    """Shares and links the user made, or made on items in their personal space."""
+    own = Space.select(Space.id).where(
+        (Space.kind == "personal") & (Space.owner == user_id)
+    )
+    query = Grant.select().where(
+        (Grant.node_id != Grant.space)
+        & ((Grant.created_by == user_id) | Grant.space.in_(own))
+    )
+    return list(query.order_by(Grant.created))
+
+
+# --- the recipient's side: the share jail -------------------------------------
+
+
+def _received(user_id: str) -> list[Grant]:
+    groups = GroupMember.select(GroupMember.group_id).where(GroupMember.user == user_id)
+    own = Space.select(Space.id).where(
+        (Space.kind == "personal") & (Space.owner == user_id)
+    )
+    now = _now()
+    query = Grant.select().where(
+        (Grant.node_id != Grant.space)
+        & (
+            ((Grant.grantee_type == "user") & (Grant.grantee_id == user_id))
+            | ((Grant.grantee_type == "group") & Grant.grantee_id.in_(groups))
+        )
+        & (Grant.expires.is_null() | (Grant.expires > now))
+        & Grant.space.not_in(own)
+    )
+    return list(query.order_by(Grant.created, Grant.id))
+
+
+def _free_name(base: str, taken: set[str], *, is_dir: bool) -> str:
+    """``base``, else ``base (2)``, ``base (3)``… (files keep their suffix)."""
+    if base not in taken:
+        return base
+    stem, dot, suffix = base.rpartition(".")
+    if is_dir or not dot or not stem:
+        stem, dot, suffix = base, "", ""
+    for number in range(2, 10_000):
+        candidate = f"{stem} ({number}){dot}{suffix}"
+        if candidate not in taken:
+            return candidate
+    raise Conflict(f"too many shares named {base!r}")
+
+
+def mounts(user_id: str) -> list[Mount]:
+    """Every share the user received and can still reach, with its mount name."""
+    grants = _received(user_id)
+    states = {
+        str(s.grant_id): s
+        for s in ShareState.select().where(ShareState.user == user_id)
+    }
+    located = {str(g.id): locate(str(g.node_id)) for g in grants}
+    missing = [g for g in grants if str(g.id) not in states and located[str(g.id)]]
+    if missing:
+        taken = {str(s.mount_name) for s in states.values()}
+        with db.write():
+            for grant in missing:
+                where = located[str(grant.id)]
+                assert where is not None
+                name = where[1][-1] if where[1] else str(where[0].name)
+                node = Node.get_or_none(Node.id == grant.node_id)
+                is_dir = bool(node.is_dir) if node is not None else True
+                state = ShareState.create(
+                    grant=grant.id,
+                    user=user_id,
+                    mount_name=_free_name(name, taken, is_dir=is_dir),
+                )
+                taken.add(str(state.mount_name))
+                states[str(grant.id)] = state
+    out: list[Mount] = []
+    for grant in grants:
+        where = located[str(grant.id)]
+        if where is not None:
+            out.append(Mount(grant, states[str(grant.id)], where[0], where[1]))
+    return out
+
+
+def mount(user_id: str, name: str) -> Mount | None:
+    """The user's share mounted as ``name`` in their jail."""
+    for found in mounts(user_id):
+        if found.name == name:
+            return found
+    return None
+
+
+def set_state(
+    user_id: str,
+    grant_id: str,
+    *,
+    hidden: bool | None = None,
+    synchronize: bool | None = None,
+) -> Mount:
+    """Hide or show a received share, or start or stop syncing it."""
+    for found in mounts(user_id):
+        if str(found.grant.id) == grant_id:
+            if hidden is not None:
+                found.state.hidden = hidden
+            if synchronize is not None:
+                found.state.synchronize = synchronize
+            with db.write():
+                found.state.save()
+            return found
+    raise NotFound(f"no share {grant_id!r} received")

@@ -1,0 +1,274 @@
+"""Drives (spaces) in the libre-graph API: list, create, read, update, disable,
+restore and purge.
+
+Who sees a drive: its members (a disabled one only its Managers) and admins;
+to anyone else it does not exist (404). Creating project drives and changing
+quotas is for admins; renaming, describing, disabling, restoring and purging
+for admins and the drive's Managers. Personal drives are neither disabled nor
+purged here (they go with their user), as in OpenCloud.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import request
+from flask.typing import ResponseReturnValue
+
+from app import acl, spaces, users
+from app.auth.principal import Principal
+from app.errors import Forbidden, NotFound
+from app.instance import Grove
+from app.models import Space
+from graph import caller, drive_json, odata
+from graph.api import Blueprint, GraphSchema
+
+_READ_ONLY = frozenset(
+    {
+        "id",
+        "createdBy",
+        "createdDateTime",
+        "eTag",
+        "lastModifiedBy",
+        "lastModifiedDateTime",
+        "webUrl",
+        "items",
+        "root",
+        "owner",
+        "parentReference",
+        "special",
+        "driveAlias",
+        "@libre.graph.hasTrashedItems",
+        "@libre.graph.contentType",
+    }
+)
+
+
+class QuotaInput(GraphSchema):
+    NOT_SUPPORTED = frozenset({"deleted", "remaining", "state", "used"})
+
+    total = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+
+
+class DriveCreate(GraphSchema):
+    NOT_SUPPORTED = _READ_ONLY
+
+    name = ma.fields.String(required=True)
+    description = ma.fields.String()
+    driveType = ma.fields.String(validate=ma.validate.OneOf(["project"]))  # noqa: N815
+    quota = ma.fields.Nested(QuotaInput)
+
+
+class DriveUpdate(GraphSchema):
+    NOT_SUPPORTED = _READ_ONLY | {"driveType"}
+
+    name = ma.fields.String()
+    description = ma.fields.String()
+    quota = ma.fields.Nested(QuotaInput)
+
+
+class QuotaSchema(ma.Schema):
+    total = ma.fields.Integer()
+    used = ma.fields.Integer()
+    deleted = ma.fields.Integer()
+    remaining = ma.fields.Integer()
+    state = ma.fields.String()
+
+
+class DriveSchema(ma.Schema):
+    id = ma.fields.String()
+    driveType = ma.fields.String()  # noqa: N815
+    driveAlias = ma.fields.String()  # noqa: N815
+    name = ma.fields.String()
+    description = ma.fields.String()
+    owner = ma.fields.Dict()
+    quota = ma.fields.Nested(QuotaSchema)
+    root = ma.fields.Dict()
+    webUrl = ma.fields.String()  # noqa: N815
+    createdDateTime = ma.fields.String()  # noqa: N815
+    lastModifiedDateTime = ma.fields.String()  # noqa: N815
+
+
+class DriveCollection(ma.Schema):
+    value = ma.fields.List(ma.fields.Nested(DriveSchema))
+
+
+_FILTER = odata.Vocabulary(
+    properties={
+        "driveType": lambda d: d["driveType"],
+        "id": lambda d: d["id"],
+        "name": lambda d: d["name"],
+        "driveAlias": lambda d: d["driveAlias"],
+    },
+    collections={},
+)
+_ORDER = {
+    "name": lambda d: str(d["name"]).lower(),
+    "lastModifiedDateTime": lambda d: d["lastModifiedDateTime"],
+}
+
+
+def visible(principal: Principal, space: Space) -> bool:
+    """Whether the caller may know of ``space`` (through the graph API)."""
+    if principal.is_admin:
+        return True
+    if space.disabled is not None:
+        return acl.may_manage_space(principal, space)
+    return acl.is_member(principal, space)
+
+
+def find(principal: Principal, drive_id: str) -> Space:
+    """The space of a drive id the caller may know of; NotFound otherwise."""
+    space = spaces.by_drive_id(drive_id)
+    if not visible(principal, space):
+        raise NotFound(f"no drive {drive_id!r}")
+    return space
+
+
+def _manage(principal: Principal, space: Space) -> None:
+    if not acl.may_manage_space(principal, space):
+        raise Forbidden(f"only a Manager of {space.name!r} or an admin may do this")
+
+
+def _flag(header: str) -> bool:
+    return request.headers.get(header, "").strip().upper() in ("T", "TRUE")
+
+
+def _collection(
+    grove: Grove, found: list[Space], query: dict[str, Any], *, members: bool
+) -> dict[str, Any]:
+    drives = [drive_json.drive(grove, space, members=members) for space in found]
+    keep = odata.compile_filter(query.get("filter"), _FILTER)
+    if keep is not None:
+        drives = [d for d in drives if keep(d)]
+    drives = odata.order(drives, query.get("orderby"), _ORDER)
+    return {"value": odata.page(drives, query.get("top"), query.get("skip"))}
+
+
+def mine(principal: Principal) -> list[Space]:
+    """The drives of the caller: personal, and project drives they are a member
+    of (disabled ones only while they manage them)."""
+    return [
+        space
+        for space in spaces.of_user(principal.user_id)
+        if space.disabled is None or acl.may_manage_space(principal, space)
+    ]
+
+
+def create_blueprint(grove: Grove) -> Blueprint:
+    blp = Blueprint("drives", __name__, description="Drives (spaces)")
+
+    @blp.route("/v1.0/me/drives")
+    @blp.arguments(odata.ListQuery, location="query")
+    @blp.response(200, DriveCollection)
+    def my_drives(query: dict[str, Any]) -> ResponseReturnValue:
+        """Drives the caller is a member of."""
+        return _collection(grove, mine(caller.principal()), query, members=False)
+
+    @blp.route("/v1beta1/me/drives")
+    @blp.arguments(odata.ListQuery, location="query")
+    @blp.response(200, DriveCollection)
+    def my_drives_beta(query: dict[str, Any]) -> ResponseReturnValue:
+        """Drives the caller is a member of, with their members (unified roles)."""
+        return _collection(grove, mine(caller.principal()), query, members=True)
+
+    @blp.route("/v1.0/me/drive")
+    @blp.response(200, DriveSchema)
+    def my_drive() -> ResponseReturnValue:
+        """The caller's personal drive."""
+        principal = caller.principal()
+        return drive_json.drive(
+            grove, spaces.personal_space(users.get(principal.user_id))
+        )
+
+    def all_drives(query: dict[str, Any], *, members: bool) -> dict[str, Any]:
+        principal = caller.principal()
+        found = spaces.listing() if principal.is_admin else mine(principal)
+        return _collection(grove, found, query, members=members)
+
+    @blp.route("/v1.0/drives", methods=["GET"])
+    @blp.arguments(odata.ListQuery, location="query")
+    @blp.response(200, DriveCollection)
+    def list_drives(query: dict[str, Any]) -> ResponseReturnValue:
+        """Every drive (admins); the caller's own drives (everyone else)."""
+        return all_drives(query, members=False)
+
+    @blp.route("/v1beta1/drives", methods=["GET"])
+    @blp.arguments(odata.ListQuery, location="query")
+    @blp.response(200, DriveCollection)
+    def list_drives_beta(query: dict[str, Any]) -> ResponseReturnValue:
+        """Every drive (admins) with members; the caller's own (everyone else)."""
+        return all_drives(query, members=True)
+
+    @blp.route("/v1.0/drives", methods=["POST"])
+    @blp.arguments(DriveCreate)
+    @blp.response(201, DriveSchema)
+    def create_drive(body: dict[str, Any]) -> ResponseReturnValue:
+        """Create a project drive (admins); its creator becomes its Manager."""
+        principal = caller.principal(write=True)
+        if not principal.is_admin:
+            raise Forbidden("only admins create project drives")
+        space = spaces.create_project(
+            grove.storage_dir,
+            body["name"],
+            creator=users.get(principal.user_id),
+            description=body.get("description", ""),
+            quota_total=body["quota"]["total"] if "quota" in body else None,
+            address=request.remote_addr or "",
+        )
+        return drive_json.drive(grove, space, members=True)
+
+    @blp.route("/v1.0/drives/<drive_id>", methods=["GET"])
+    @blp.arguments(odata.ItemQuery, location="query")
+    @blp.response(200, DriveSchema)
+    def get_drive(query: dict[str, Any], drive_id: str) -> ResponseReturnValue:
+        """One drive."""
+        return drive_json.drive(grove, find(caller.principal(), drive_id))
+
+    @blp.route("/v1.0/drives/<drive_id>", methods=["PATCH"])
+    @blp.arguments(DriveUpdate)
+    @blp.response(200, DriveSchema)
+    def update_drive(body: dict[str, Any], drive_id: str) -> ResponseReturnValue:
+        """Rename, describe or set the quota of a drive; ``Restore: T`` enables a
+        disabled one."""
+        principal = caller.principal(write=True)
+        space = find(principal, drive_id)
+        actor, address = principal.name, request.remote_addr or ""
+        if "quota" in body and not principal.is_admin:
+            raise Forbidden("only admins change quotas")
+        _manage(principal, space)
+        if _flag("Restore"):
+            spaces.restore(space, actor=actor, address=address)
+        elif space.disabled is not None:
+            raise NotFound(f"drive {drive_id!r} is disabled (restore it first)")
+        changes: dict[str, Any] = {
+            "name": body.get("name"),
+            "description": body.get("description"),
+        }
+        if "quota" in body:
+            changes["quota_total"] = body["quota"]["total"]
+        spaces.update(space, **changes, actor=actor, address=address)
+        return drive_json.drive(grove, space)
+
+    @blp.route("/v1.0/drives/<drive_id>", methods=["DELETE"])
+    @blp.response(204)
+    def delete_drive(drive_id: str) -> ResponseReturnValue:
+        """Disable a drive; ``Purge: T`` deletes a disabled one for good."""
+        principal = caller.principal(write=True)
+        space = find(principal, drive_id)
+        _manage(principal, space)
+        actor, address = principal.name, request.remote_addr or ""
+        if _flag("Purge"):
+            spaces.purge(
+                grove.storage_dir,
+                grove.settings.state_dir,
+                space,
+                actor=actor,
+                address=address,
+            )
+        else:
+            spaces.disable(space, actor=actor, address=address)
+        return ""
+
+    return blp
