@@ -51,6 +51,11 @@ warnings.filterwarnings(
 )
 
 LIMIT_SETTING = "fs.inotify.max_user_watches"
+# The global limit, and the one of the user namespace the server runs in.
+LIMIT_FILES = (
+    "/proc/sys/fs/inotify/max_user_watches",
+    "/proc/sys/user/max_inotify_watches",
+)
 LIMIT_FALLBACK_INTERVAL = 300  # seconds between scans when watches ran out
 FRESH_SECONDS = 10.0  # how long a watcher-given id counts as unseen
 FOLDERS_PER_RUN = 200
@@ -140,6 +145,7 @@ class Watcher:
         self.scans = 0  # full scans done (start, overflow, periodic)
         self.batches = 0
         self.watching = False
+        self._limit_logged = False
 
     # -- events --------------------------------------------------------------
 
@@ -207,13 +213,17 @@ class Watcher:
             next_scan = self._next_scan_time()
         while not self._stop.is_set():
             try:
-                if self._signals.watch_limit.is_set() and not getattr(
-                    self, "_limit_logged", False
-                ):
+                if self._signals.watch_limit.is_set() and not self._limit_logged:
                     self._limit_logged = True
                     self._log_limit()
                     next_scan = min(next_scan, time.monotonic())
-                if self._signals.overflow.is_set() or time.monotonic() >= next_scan:
+                if self._signals.overflow.is_set():
+                    logger.warning(
+                        "the inotify event queue overflowed (a burst of changes): "
+                        "scanning the whole tree so that nothing is missed"
+                    )
+                    next_scan = time.monotonic()
+                if time.monotonic() >= next_scan:
                     self._signals.overflow.clear()
                     self._take()
                     self._full_scan()
@@ -242,10 +252,13 @@ class Watcher:
         return time.monotonic() + interval if interval else float("inf")
 
     def _log_limit(self) -> None:
-        try:
-            limit = Path("/proc/sys/fs/inotify/max_user_watches").read_text().strip()
-        except OSError:
-            limit = "?"
+        limits = []
+        for name in LIMIT_FILES:
+            try:
+                limits.append(int(Path(name).read_text()))
+            except (OSError, ValueError):
+                continue
+        limit = str(min(limits)) if limits else "?"
         logger.warning(
             "the kernel's inotify watch limit (%s) is reached: changes in folders "
             "without a watch are found by periodic scans only; raise it with "
