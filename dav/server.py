@@ -207,6 +207,8 @@ def _strip_prefix(environ: dict[str, Any]) -> None:
 class GroveRequestServer(RequestServer):
     def __init__(self, provider: Any) -> None:
         super().__init__(provider)
+        # WsgiDAV dispatches only the methods it knows; REPORT is Grove's.
+        self._possible_methods.append("REPORT")
         self.grove = provider.grove
         settings = self.grove.settings
         self.allow_propfind_infinite = settings.propfind_infinity != "off"
