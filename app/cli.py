@@ -133,11 +133,15 @@ def user() -> None:
 @user.command("add")
 @click.argument("name")
 @click.option("--admin", is_flag=True, help="Give the account admin rights.")
+@click.option(
+    "--space-admin", is_flag=True, help="Let the account create project spaces."
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 @_common
 def user_add(
     name: str,
     admin: bool,
+    space_admin: bool,
     password_stdin: bool,
     data: Path | None,
     config_file: Path | None,
@@ -146,19 +150,37 @@ def user_add(
     grove = _grove(data, config_file)
     password = _password(password_stdin)
     with _clear_errors():
-        users.add(grove.storage_dir, name, password, admin=admin, actor="cli")
+        account = users.add(grove.storage_dir, name, password, admin=admin, actor="cli")
+        if space_admin:
+            spaces.set_space_admin(account, True, actor="cli")
     click.echo(f"created user {name!r}" + (" with admin rights" if admin else ""))
+
+
+@user.command("space-admin")
+@click.argument("name")
+@click.option("--revoke", is_flag=True, help="Take the role away instead.")
+@_common
+def user_space_admin(
+    name: str, revoke: bool, data: Path | None, config_file: Path | None
+) -> None:
+    """Give an account the space-admin role (creating project spaces); audited."""
+    _grove(data, config_file)
+    with _clear_errors():
+        spaces.set_space_admin(users.get(name), not revoke, actor="cli")
+    click.echo(f"{name!r} is {'no longer ' if revoke else ''}a space admin")
 
 
 @user.command("list")
 @_common
 def user_list(data: Path | None, config_file: Path | None) -> None:
-    """List accounts: name, id, `admin` for admins, and the folder of their files."""
+    """List accounts: name, id, role (`admin`, `space-admin` or empty), and the
+    folder of their files."""
     grove = _grove(data, config_file)
     for account in users.listing():
         folder = grove.storage_dir / spaces.personal_space(account).folder
-        admin = "admin" if account.is_admin else ""
-        click.echo(f"{account.name}\t{account.id}\t{admin}\t{folder}")
+        role = "admin" if account.is_admin else ""
+        role = role or ("space-admin" if account.space_admin else "")
+        click.echo(f"{account.name}\t{account.id}\t{role}\t{folder}")
 
 
 @user.command("passwd")

@@ -128,6 +128,11 @@ def _add_user_profile() -> None:
     _add_columns(User, "mail", "account_enabled", "preferred_language")
 
 
+def _add_space_admin() -> None:
+    """Users' space-admin role (creating project spaces)."""
+    _add_columns(User, "space_admin")
+
+
 # UPGRADES[i] upgrades version i + 1 to i + 2, on data made by the older code.
 # Append a step with every model change; never edit a shipped one.
 UPGRADES: tuple[Callable[[], None], ...] = (
@@ -137,6 +142,7 @@ UPGRADES: tuple[Callable[[], None], ...] = (
     _add_sessions,
     _add_spaces_sharing_pipeline,
     _add_user_profile,
+    _add_space_admin,
 )
 LATEST = 1 + len(UPGRADES)
 

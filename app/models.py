@@ -43,6 +43,8 @@ class User(BaseModel):
     # A disabled account keeps its files and shares but cannot sign in.
     account_enabled = peewee.BooleanField(default=True)
     preferred_language = peewee.CharField(max_length=16, default="")
+    # The space-admin role (OpenCloud's "Space Admin"): may create project spaces.
+    space_admin = peewee.BooleanField(default=False)
 
 
 class Space(BaseModel):

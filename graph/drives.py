@@ -205,14 +205,16 @@ def create_blueprint(grove: Grove) -> Blueprint:
     @blp.arguments(DriveCreate)
     @blp.response(201, DriveSchema)
     def create_drive(body: dict[str, Any]) -> ResponseReturnValue:
-        """Create a project drive (admins); its creator becomes its Manager."""
+        """Create a project drive (admins and space admins); its creator becomes
+        its Manager."""
         principal = caller.principal(write=True)
-        if not principal.is_admin:
-            raise Forbidden("only admins create project drives")
+        creator = users.get(principal.user_id)
+        if not spaces.may_create(creator):
+            raise Forbidden("only admins and space admins create project drives")
         space = spaces.create_project(
             grove.storage_dir,
             body["name"],
-            creator=users.get(principal.user_id),
+            creator=creator,
             description=body.get("description", ""),
             quota_total=body["quota"]["total"] if "quota" in body else None,
             address=request.remote_addr or "",

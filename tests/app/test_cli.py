@@ -78,6 +78,33 @@ def test_admin_flag_and_grove_data_variable(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "storage" / "users" / "erin").is_dir()
 
 
+def test_space_admin_role_is_given_and_taken(tmp_path: Path) -> None:
+    env = environment(GROVE_DATA=str(tmp_path / "data"), GROVE_ADMIN_PASSWORD=ADMIN)
+    added = grove(
+        "user",
+        "add",
+        "sam",
+        "--space-admin",
+        "--password-stdin",
+        stdin="sam password",
+        env=env,
+    )
+    assert added.returncode == 0, added.stderr
+
+    def roles() -> dict[str, str]:
+        listed = grove("user", "list", env=env).stdout.splitlines()
+        return {line.split("\t")[0]: line.split("\t")[2] for line in listed}
+
+    assert roles() == {"admin": "admin", "sam": "space-admin"}
+    revoked = grove("user", "space-admin", "sam", "--revoke", env=env)
+    assert revoked.returncode == 0, revoked.stderr
+    assert roles()["sam"] == ""
+    assert grove("user", "space-admin", "sam", env=env).returncode == 0
+    assert roles()["sam"] == "space-admin"
+    unknown = grove("user", "space-admin", "nobody", env=env)
+    assert unknown.returncode == 1 and "no user" in unknown.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [

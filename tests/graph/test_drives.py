@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import requests
 
-from app import roles, users
+from app import roles, spaces, users
+from app.models import AuditEvent
 from tests.conftest import LiveServer
 from tests.graph.contract import assert_conforms
 
@@ -92,6 +93,21 @@ def test_admin_creates_a_project_drive_members_see_it(live: LiveServer, alice) -
     everything = admin(live).get(graph(live, "/v1.0/drives"), timeout=10)
     assert_conforms(everything)
     assert len(everything.json()["value"]) == 3  # admin's, alice's, Mars
+
+
+def test_space_admins_create_project_drives(live: LiveServer, alice) -> None:
+    refused = alice.post(graph(live, "/v1.0/drives"), json={"name": "Io"}, timeout=10)
+    assert refused.status_code == 403
+    spaces.set_space_admin(users.get("alice"), True, actor="admin")
+    made = alice.post(graph(live, "/v1.0/drives"), json={"name": "Io"}, timeout=10)
+    assert made.status_code == 201, made.text
+    assert_conforms(made)
+    (manager,) = made.json()["root"]["permissions"]
+    assert manager["grantedToV2"]["user"]["id"] == users.get("alice").id
+    assert manager["roles"] == [roles.MANAGER.id]
+    assert (live.settings.storage_dir / "projects" / "Io").is_dir()
+    changed = AuditEvent.get(AuditEvent.action == "user_feature_changed")
+    assert (changed.target, changed.detail) == ("alice", "space admin: yes")
 
 
 def test_viewer_reads_over_dav_editor_writes(live: LiveServer, alice) -> None:
