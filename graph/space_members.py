@@ -28,7 +28,7 @@ _ACTIONS = sorted(
 )
 
 
-class Recipient(GraphSchema):
+class MemberRecipient(GraphSchema):
     objectId = ma.fields.String(required=True)  # noqa: N815
     recipient_type = ma.fields.String(
         data_key="@libre.graph.recipient.type",
@@ -37,11 +37,13 @@ class Recipient(GraphSchema):
     )
 
 
-class Invite(GraphSchema):
+class MemberInvite(GraphSchema):
     NOT_SUPPORTED = frozenset({"@libre.graph.permissions.actions"})
 
     recipients = ma.fields.List(
-        ma.fields.Nested(Recipient), required=True, validate=ma.validate.Length(min=1)
+        ma.fields.Nested(MemberRecipient),
+        required=True,
+        validate=ma.validate.Length(min=1),
     )
     roles = ma.fields.List(
         ma.fields.String(), required=True, validate=ma.validate.Length(equal=1)
@@ -67,7 +69,7 @@ class MemberUpdate(GraphSchema):
     createdDateTime = ma.fields.String()  # noqa: N815
 
 
-class PermissionSchema(ma.Schema):
+class MemberSchema(ma.Schema):
     id = ma.fields.String()
     roles = ma.fields.List(ma.fields.String())
     grantedToV2 = ma.fields.Dict()  # noqa: N815
@@ -75,11 +77,11 @@ class PermissionSchema(ma.Schema):
     expirationDateTime = ma.fields.String()  # noqa: N815
 
 
-class PermissionCollection(ma.Schema):
-    value = ma.fields.List(ma.fields.Nested(PermissionSchema))
+class MemberCollection(ma.Schema):
+    value = ma.fields.List(ma.fields.Nested(MemberSchema))
 
 
-class PermissionListing(PermissionCollection):
+class MemberListing(MemberCollection):
     roles_allowed = ma.fields.List(
         ma.fields.Dict(), data_key="@libre.graph.permissions.roles.allowedValues"
     )
@@ -111,8 +113,8 @@ def create_blueprint(grove: Grove) -> Blueprint:
     blp = Blueprint("space_members", __name__, description="Space members")
 
     @blp.route("/v1beta1/drives/<drive_id>/root/invite", methods=["POST"])
-    @blp.arguments(Invite)
-    @blp.response(200, PermissionCollection)
+    @blp.arguments(MemberInvite)
+    @blp.response(200, MemberCollection)
     def invite(body: dict[str, Any], drive_id: str) -> ResponseReturnValue:
         """Make users or groups members of a project drive with a space role."""
         principal = caller.principal(write=True)
@@ -134,7 +136,7 @@ def create_blueprint(grove: Grove) -> Blueprint:
         return {"value": [drive_json.permission(grant) for grant in made]}
 
     @blp.route("/v1beta1/drives/<drive_id>/root/permissions", methods=["GET"])
-    @blp.response(200, PermissionListing)
+    @blp.response(200, MemberListing)
     def list_members(drive_id: str) -> ResponseReturnValue:
         """The members of a drive, and the roles and actions they may get."""
         space = find(caller.principal(), drive_id)
@@ -145,7 +147,7 @@ def create_blueprint(grove: Grove) -> Blueprint:
         }
 
     @blp.route("/v1beta1/drives/<drive_id>/root/permissions/<perm_id>", methods=["GET"])
-    @blp.response(200, PermissionSchema)
+    @blp.response(200, MemberSchema)
     def get_member(drive_id: str, perm_id: str) -> ResponseReturnValue:
         """One member of a drive."""
         space = find(caller.principal(), drive_id)
@@ -155,7 +157,7 @@ def create_blueprint(grove: Grove) -> Blueprint:
         "/v1beta1/drives/<drive_id>/root/permissions/<perm_id>", methods=["PATCH"]
     )
     @blp.arguments(MemberUpdate)
-    @blp.response(200, PermissionSchema)
+    @blp.response(200, MemberSchema)
     def update_member(
         body: dict[str, Any], drive_id: str, perm_id: str
     ) -> ResponseReturnValue:

@@ -1,0 +1,185 @@
+"""The issue's scenario, end to end: alice runs a project space with bob as
+SpaceViewer and carol as SpaceEditor; bob and carol use it with rclone and are
+refused, with the right status, what their roles do not allow. Every /graph
+answer is checked against the official Libre Graph document."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import requests
+
+from app import roles, spaces, users
+from tests.clients.programs import program, run
+from tests.conftest import PASSWORD, LiveServer
+from tests.graph.contract import assert_conforms
+
+
+class Rclone:
+    """rclone for one user, with a WebDAV remote ``grove:`` at ``url``."""
+
+    def __init__(self, home: Path, url: str, user: str) -> None:
+        self.binary = program("rclone")
+        self.home = home
+        home.mkdir(parents=True)
+        obscured = self._run("obscure", PASSWORD).stdout.strip()
+        self.config = home / "rclone.conf"
+        self.config.write_text(
+            f"[grove]\ntype = webdav\nurl = {url}\nvendor = owncloud\n"
+            f"user = {user}\npass = {obscured}\n"
+        )
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "XDG_CACHE_HOME": str(self.home / "cache"),
+            "XDG_CONFIG_HOME": str(self.home / "config"),
+        }
+        config = ["--config", str(self.home / "rclone.conf")]
+        retries = ["--retries", "1", "--low-level-retries", "1"]
+        command = [self.binary, *config, *retries, *args]
+        return run(command, env=env, check=check)
+
+    def ok(self, *args: str) -> str:
+        """Run rclone; the test fails unless it succeeds."""
+        return str(self._run(*args).stdout)
+
+    def refused(self, *args: str) -> str:
+        """Run rclone; the test fails unless it fails. Its error output."""
+        done = self._run(*args, check=False)
+        assert done.returncode != 0, done.stdout
+        return str(done.stderr)
+
+
+def graph(live: LiveServer, path: str) -> str:
+    return f"{live.url}/graph{path}"
+
+
+def checked(answer: requests.Response, status: int) -> dict:
+    assert answer.status_code == status, answer.text
+    assert_conforms(answer)
+    return answer.json() if answer.content else {}
+
+
+def invite(
+    live: LiveServer, session: requests.Session, drive: dict, user: str, role: str
+) -> requests.Response:
+    body = {
+        "recipients": [
+            {"objectId": users.get(user).id, "@libre.graph.recipient.type": "user"}
+        ],
+        "roles": [role],
+    }
+    url = graph(live, f"/v1beta1/drives/{drive['id']}/root/invite")
+    return session.post(url, json=body, timeout=10)
+
+
+def make_team(live: LiveServer) -> None:
+    """Users bob and carol, and the group "team" of both, made by the admin."""
+    admin = live.session("admin", "admin-password-1")
+    for name in ("bob", "carol"):
+        live.add_user(name)
+    group = checked(
+        admin.post(graph(live, "/v1.0/groups"), json={"displayName": "team"}), 201
+    )
+    for name in ("bob", "carol"):
+        ref = {"@odata.id": f"{live.url}/graph/v1.0/users/{users.get(name).id}"}
+        added = admin.post(
+            graph(live, f"/v1.0/groups/{group['id']}/members/$ref"), json=ref
+        )
+        assert added.status_code == 204, added.text
+
+
+def test_project_space_with_a_viewer_and_an_editor(
+    live: LiveServer, alice: requests.Session, tmp_path: Path
+) -> None:
+    make_team(live)
+    spaces.set_space_admin(users.get("alice"), True, actor="admin")
+    bob, carol = live.session("bob"), live.session("carol")
+
+    # alice creates the space, fills it and invites bob and carol.
+    drive = checked(
+        alice.post(graph(live, "/v1.0/drives"), json={"name": "Apollo"}), 201
+    )
+    url = f"{live.url}/dav/spaces/{drive['id']}"
+    assert alice.request("MKCOL", f"{url}/plans").status_code == 201
+    assert alice.put(f"{url}/plans/launch.txt", data=b"T minus 10").status_code == 201
+    viewer = checked(invite(live, alice, drive, "bob", roles.SPACE_VIEWER.id), 200)
+    assert viewer["value"][0]["roles"] == [roles.SPACE_VIEWER.id]
+    checked(invite(live, alice, drive, "carol", roles.SPACE_EDITOR.id), 200)
+
+    # Both see the space among their drives, with their roles.
+    for session in (bob, carol):
+        found = checked(
+            session.get(
+                graph(live, "/v1beta1/me/drives"),
+                params={"$filter": "driveType eq 'project'"},
+            ),
+            200,
+        )
+        assert [d["name"] for d in found["value"]] == ["Apollo"]
+    members = checked(
+        bob.get(graph(live, f"/v1beta1/drives/{drive['id']}/root/permissions")), 200
+    )
+    held = {p["grantedToV2"]["user"]["id"]: p["roles"][0] for p in members["value"]}
+    assert held == {
+        users.get("alice").id: roles.MANAGER.id,
+        users.get("bob").id: roles.SPACE_VIEWER.id,
+        users.get("carol").id: roles.SPACE_EDITOR.id,
+    }
+
+    # bob reads with rclone and may change nothing.
+    bob_rclone = Rclone(tmp_path / "bob", url, "bob")
+    copy = tmp_path / "bob-copy"
+    bob_rclone.ok("copy", "grove:", str(copy))
+    assert (copy / "plans" / "launch.txt").read_bytes() == b"T minus 10"
+    (copy / "mine.txt").write_bytes(b"bob was here")
+    assert "403" in bob_rclone.refused(
+        "copyto", str(copy / "mine.txt"), "grove:mine.txt"
+    )
+    assert "403" in bob_rclone.refused("deletefile", "grove:plans/launch.txt")
+    assert bob.put(f"{url}/mine.txt", data=b"x").status_code == 403
+    assert bob.delete(f"{url}/plans/launch.txt").status_code == 403
+    assert bob.request("MKCOL", f"{url}/bobs").status_code == 403
+    assert alice.get(f"{url}/mine.txt").status_code == 404
+
+    # carol edits with rclone: uploads, changes, deletes.
+    carol_rclone = Rclone(tmp_path / "carol", url, "carol")
+    source = tmp_path / "carol-source"
+    source.mkdir()
+    (source / "report.txt").write_bytes(b"all systems go")
+    carol_rclone.ok("copy", str(source), "grove:reports")
+    assert alice.get(f"{url}/reports/report.txt").content == b"all systems go"
+    (source / "launch.txt").write_bytes(b"T minus 9")
+    carol_rclone.ok("copyto", str(source / "launch.txt"), "grove:plans/launch.txt")
+    assert bob.get(f"{url}/plans/launch.txt").content == b"T minus 9"
+    carol_rclone.ok("deletefile", "grove:reports/report.txt")
+    assert alice.get(f"{url}/reports/report.txt").status_code == 404
+
+    # Only the Manager manages: members, the name, the space's life.
+    for session, name in ((bob, "carol"), (carol, "bob")):
+        refused = invite(live, session, drive, name, roles.MANAGER.id)
+        assert refused.status_code == 403
+        assert_conforms(refused)
+    drive_url = graph(live, f"/v1.0/drives/{drive['id']}")
+    for session in (bob, carol):
+        renamed = session.patch(drive_url, json={"name": "Mine"})
+        assert renamed.status_code == 403
+        assert_conforms(renamed)
+        assert session.delete(drive_url).status_code == 403
+    for session in (bob, carol):
+        refused = session.post(graph(live, "/v1.0/drives"), json={"name": "Own"})
+        assert refused.status_code == 403
+
+    # alice disables the space: it is gone for bob and carol, rclone included.
+    assert alice.delete(drive_url).status_code == 204
+    assert "directory not found" in bob_rclone.refused("lsf", "grove:")
+    for session in (bob, carol):
+        assert session.get(drive_url).status_code == 404
+        assert session.get(f"{url}/plans/launch.txt").status_code == 404
+    restored = alice.patch(drive_url, json={}, headers={"Restore": "T"})
+    checked(restored, 200)
+    assert "launch.txt" in carol_rclone.ok("lsf", "grove:plans")
