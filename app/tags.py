@@ -14,6 +14,7 @@ from app.auth.principal import Principal
 from app.errors import BadRequest
 from app.models import Node, Tag
 from app.perms import VISIBLE
+from app.search import hooks as search_hooks
 from app.storage import lookup
 
 CHUNK = 500
@@ -41,12 +42,14 @@ def assign(node_id: str, names: Iterable[str]) -> None:
     if rows:
         with db.write():
             Tag.insert_many(rows).on_conflict_ignore().execute()
+        search_hooks.changed(node_id)  # found by tag: after the commit, as a job
 
 
 def unassign(node_id: str, names: Iterable[str]) -> None:
     wanted = clean(names)
     with db.write():
         Tag.delete().where((Tag.node_id == node_id) & Tag.name.in_(wanted)).execute()
+    search_hooks.changed(node_id)
 
 
 def of_nodes(node_ids: Iterable[str]) -> dict[str, list[str]]:

@@ -14,19 +14,20 @@ never found (app.search.service).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from lxml import etree
 from wsgidav import util
-from wsgidav.dav_error import HTTP_BAD_REQUEST, DAVError
+from wsgidav.dav_error import HTTP_BAD_REQUEST, HTTP_NOT_FOUND, DAVError
 
-from app import acl, forwarded, spaces
+from app import acl, forwarded, shares, spaces
 from app.search import service
 from app.search.service import Found
 from app.spaces import root_path
 from app.storage import ids
-from dav import report
+from dav import report, sharing
 from dav.errors import translated
 from dav.properties import OC
 from dav.propfind import http_date
@@ -35,6 +36,7 @@ D = "{DAV:}"
 NSMAP = {"d": "DAV:", "oc": OC[1:-1]}
 HREF_SAFE = "/!*'(),$-_|."
 DEFAULT_LIMIT = 100
+SPACES = "/dav/spaces"  # hits outside the request's own layout
 
 
 def _number(search: Any, name: str, default: int) -> int:
@@ -47,47 +49,78 @@ def _number(search: Any, name: str, default: int) -> int:
     return int(text)
 
 
-def _scope(server: Any, environ: dict[str, Any]) -> tuple[str | None, str | None, Any]:
-    """(space id, folder id, space) the request's URL narrows the search to."""
+@dataclass
+class _Scope:
+    space: str | None = None
+    folder: str | None = None
+    shares_only: bool = False
+
+
+def _scope(server: Any, environ: dict[str, Any]) -> _Scope:
+    """What the request's URL narrows the search to (never more than it may read)."""
     provider = server._davProvider
-    located = provider.locate(environ["PATH_INFO"], environ)
+    path = environ["PATH_INFO"]
+    located = provider.resolve(path, environ)
+    if isinstance(located, sharing.JailRoot):
+        return _Scope(shares_only=True)
     if located is None:
-        return None, None, None
-    space, parts = located
-    res = provider.get_resource_inst(environ["PATH_INFO"], environ)
+        if path.strip("/"):
+            raise DAVError(HTTP_NOT_FOUND)
+        return _Scope()  # /dav/spaces/: everything the user may read
+    res = provider.get_resource_inst(path, environ)
     if res is None:
-        raise DAVError(404)
-    if parts:
-        return str(space.id), res.item.id, space
+        raise DAVError(HTTP_NOT_FOUND)
+    space_id = str(located.space.id)
+    if located.parts:
+        return _Scope(space_id, res.item.id)
     if provider.layout == "spaces":
-        return str(space.id), None, space
-    return None, None, space  # a user's files root: everything they may read
+        return _Scope(space_id)
+    return _Scope()  # a user's files root: everything they may read
 
 
-def _href(server: Any, environ: dict[str, Any], found: Found) -> str:
-    provider = server._davProvider
-    principal = environ.get("grove.principal")
-    space = found.space
-    path = "/".join(found.parts)
-    own = (
-        space.kind == "personal"
-        and principal is not None
-        and space.owner_id == principal.user_id
-        and found.share is None
-    )
-    if provider.layout in ("files", "home") and own:
-        base = provider.mount_path + provider.share_path + provider.prefix(space)
-    else:
-        root = (
-            "/remote.php/dav"
-            if provider.share_path.startswith("/remote.php")
-            else "/dav"
+class _Hrefs:
+    """Where each hit is found in the caller's URLs, share mounts read once."""
+
+    def __init__(self, server: Any, environ: dict[str, Any]) -> None:
+        self.provider = server._davProvider
+        self.environ = environ
+        self.principal = environ.get("grove.principal")
+        self._mounts: dict[str, shares.Mount] | None = None
+
+    def mount(self, grant_id: str) -> shares.Mount | None:
+        if self._mounts is None:
+            user_id = self.principal.user_id if self.principal else ""
+            self._mounts = {str(m.grant.id): m for m in shares.mounts(user_id)}
+        return self._mounts.get(grant_id)
+
+    def __call__(self, found: Found) -> str:
+        space = found.space
+        parts = found.parts
+        mount = None if found.share is None else self.mount(str(found.share.id))
+        if mount is not None:
+            # OpenCloud answers share hits in the recipient's share jail.
+            base = f"{SPACES}/{shares.JAIL_DRIVE_ID}"
+            parts = [mount.name, *parts[len(mount.parts) :]]
+        elif self._own(space) and self.provider.layout in ("files", "home"):
+            provider = self.provider
+            base = provider.mount_path + provider.share_path + provider.prefix(space)
+        else:
+            base = f"{SPACES}/{spaces.drive_id(space)}"
+        href = quote(f"{base}/{'/'.join(parts)}", safe=HREF_SAFE)
+        if found.hit.is_dir:
+            href += "/"
+        return self.environ.get(forwarded.PREFIX_KEY, "") + href
+
+    def share_root(self, found: Found) -> str:
+        mount = None if found.share is None else self.mount(str(found.share.id))
+        return "" if mount is None else mount.name
+
+    def _own(self, space: Any) -> bool:
+        return (
+            space.kind == "personal"
+            and self.principal is not None
+            and space.owner_id == self.principal.user_id
         )
-        base = f"{root}/spaces/{spaces.drive_id(space)}"
-    href = quote(f"{base}/{path}", safe=HREF_SAFE)
-    if found.hit.is_dir:
-        href += "/"
-    return environ.get(forwarded.PREFIX_KEY, "") + href
 
 
 def _etag(found: Found, server: Any) -> str | None:
@@ -105,10 +138,10 @@ def _etag(found: Found, server: Any) -> str | None:
     return ids.file_etag(found.hit.node_id, st)
 
 
-def _response(server: Any, environ: dict[str, Any], found: Found) -> Any:
+def _response(server: Any, hrefs: _Hrefs, found: Found) -> Any:
     hit, space = found.hit, found.space
     response = etree.Element(f"{D}response", nsmap=NSMAP)
-    etree.SubElement(response, f"{D}href").text = _href(server, environ, found)
+    etree.SubElement(response, f"{D}href").text = hrefs(found)
     propstat = etree.SubElement(response, f"{D}propstat")
     prop = etree.SubElement(propstat, f"{D}prop")
 
@@ -126,7 +159,9 @@ def _response(server: Any, environ: dict[str, Any], found: Found) -> Any:
     add(f"{OC}spaceid", spaces.drive_id(space))
     add(f"{OC}name", hit.name)
     add(f"{D}displayname", hit.name)
-    add(f"{OC}permissions", acl.oc_letters(found.perms, is_dir=hit.is_dir))
+    shared = found.share is not None
+    letters = acl.oc_letters(found.perms, is_dir=hit.is_dir, shared=shared)
+    add(f"{OC}permissions", letters)
     add(f"{OC}size", str(hit.size))
     add(f"{D}getlastmodified", http_date(hit.mtime))
     kind = add(f"{D}resourcetype", None)
@@ -143,6 +178,7 @@ def _response(server: Any, environ: dict[str, Any], found: Found) -> Any:
     add(f"{OC}score", f"{hit.score:g}")
     if found.share is not None:
         add(f"{OC}shareid", str(found.share.id))
+        add(f"{OC}shareroot", hrefs.share_root(found))
         add(f"{OC}remote-item-id", spaces.resource_id(space, found.share.node_id))
     etree.SubElement(propstat, f"{D}status").text = "HTTP/1.1 200 OK"
     return response
@@ -157,7 +193,7 @@ def search_files(
         raise DAVError(HTTP_BAD_REQUEST, "oc:search-files needs an oc:pattern")
     limit = _number(search, "limit", DEFAULT_LIMIT)
     offset = _number(search, "offset", 0)
-    scope_space, scope_folder, _ = _scope(server, environ)
+    scope = _scope(server, environ)
     with translated():
         page = service.search(
             server.grove.settings,
@@ -165,12 +201,14 @@ def search_files(
             str(pattern.text),
             limit=limit,
             offset=offset,
-            scope_space=scope_space,
-            scope_folder=scope_folder,
+            scope_space=scope.space,
+            scope_folder=scope.folder,
+            shares_only=scope.shares_only,
         )
+    hrefs = _Hrefs(server, environ)
     multistatus = etree.Element(f"{D}multistatus", nsmap=NSMAP)
     for found in page.found:
-        multistatus.append(_response(server, environ, found))
+        multistatus.append(_response(server, hrefs, found))
     body = etree.tostring(multistatus, xml_declaration=True, encoding="utf-8")
     last = offset + max(len(page.found), 1) - 1
     start_response(

@@ -161,7 +161,7 @@ def _in_child(kind: str, path: Path, limits: Limits) -> str | None:
         )
     except subprocess.TimeoutExpired:
         logger.warning(
-            "extracting %r took over %.0f s: gave up", str(path), limits.timeout
+            "extracting %r took over %.1f s: gave up", str(path), limits.timeout
         )
         return None
     if done.returncode != 0:

@@ -114,12 +114,19 @@ def search(
     offset: int = 0,
     scope_space: str | None = None,
     scope_folder: str | None = None,
+    shares_only: bool = False,
 ) -> Page:
-    """One page of what ``principal`` may find for a KQL ``pattern``."""
+    """One page of what ``principal`` may find for a KQL ``pattern``.
+
+    ``scope_space``/``scope_folder`` narrow it to a space or a folder's subtree,
+    ``shares_only`` to what others shared with the user (the share jail).
+    """
     query = kql.parse(pattern) if isinstance(pattern, str) else pattern
     limit = max(0, min(limit, MAX_LIMIT))
     offset = max(0, offset)
     spaces, shares = access.readable(principal)
+    if shares_only:
+        spaces = {}
     if scope_space is not None:
         # The scope narrows; it never widens what the user may read.
         shares_in = {n: g for n, g in shares.items() if str(g.space_id) == scope_space}
