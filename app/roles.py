@@ -83,6 +83,15 @@ def _perms(actions: tuple[str, ...]) -> Perm:
     return perms
 
 
+def actions_allowed(perms: Perm) -> list[str]:
+    """The ``libre.graph/driveItem/...`` actions a holder of ``perms`` may take."""
+    return [
+        _A + action
+        for action, perm in _ACTION_PERMS.items()
+        if perm != Perm.NONE and perm in perms
+    ]
+
+
 _ACTION_PERMS: dict[str, Perm] = {
     "basic/read": Perm.STAT,
     "content/read": Perm.READ,

@@ -16,7 +16,7 @@ from flask import request
 
 from app import forwarded, quota, roles, spaces
 from app.instance import Grove
-from app.models import Grant, Group, Space, User
+from app.models import Grant, Group, Space, TrashItem, User
 from app.storage.tree import Item
 
 
@@ -71,6 +71,7 @@ def drive(
         root_json["deleted"] = {"state": "trashed"}
     out: dict[str, Any] = {
         "id": drive_id,
+        "eTag": root_json.get("eTag", f'"{space.id}"'),
         "driveType": space.kind,
         "driveAlias": drive_alias(space),
         "name": space.name,
@@ -84,6 +85,11 @@ def drive(
     if space.description:
         out["description"] = space.description
     return out
+
+
+def has_trashed_items(space: Space) -> bool:
+    """``@libre.graph.hasTrashedItems``: whether the space's trash holds anything."""
+    return bool(TrashItem.select().where(TrashItem.space == space.id).exists())
 
 
 def _identity(grant: Grant) -> dict[str, Any]:

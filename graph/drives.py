@@ -10,6 +10,7 @@ purged here (they go with their user), as in OpenCloud.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -18,12 +19,14 @@ from flask.typing import ResponseReturnValue
 
 from app import acl, spaces, users
 from app.auth.principal import Principal
-from app.errors import Forbidden, NotFound
+from app.errors import Forbidden, NotFound, PreconditionFailed
 from app.instance import Grove
 from app.models import Space
 from graph import caller, drive_json, odata
 from graph.api import Blueprint, GraphSchema
+from graph.errors import NotSupported
 
+TRASHED = "@libre.graph.hasTrashedItems"
 _READ_ONLY = frozenset(
     {
         "id",
@@ -43,6 +46,14 @@ _READ_ONLY = frozenset(
         "@libre.graph.contentType",
     }
 )
+
+
+def annotation(name: str, **metadata: Any) -> ma.fields.Field:
+    """An output field named like ``@libre.graph.x``, copied when present (its
+    dots would read as a path in marshmallow's ``attribute``)."""
+    return ma.fields.Function(
+        lambda found: found.get(name, ma.missing), data_key=name, metadata=metadata
+    )
 
 
 class QuotaInput(GraphSchema):
@@ -78,6 +89,7 @@ class QuotaSchema(ma.Schema):
 
 class DriveSchema(ma.Schema):
     id = ma.fields.String()
+    eTag = ma.fields.String()  # noqa: N815
     driveType = ma.fields.String()  # noqa: N815
     driveAlias = ma.fields.String()  # noqa: N815
     name = ma.fields.String()
@@ -88,6 +100,7 @@ class DriveSchema(ma.Schema):
     webUrl = ma.fields.String()  # noqa: N815
     createdDateTime = ma.fields.String()  # noqa: N815
     lastModifiedDateTime = ma.fields.String()  # noqa: N815
+    hasTrashedItems = annotation(TRASHED, type="boolean")  # noqa: N815
 
 
 class DriveCollection(ma.Schema):
@@ -107,6 +120,43 @@ _ORDER = {
     "name": lambda d: str(d["name"]).lower(),
     "lastModifiedDateTime": lambda d: d["lastModifiedDateTime"],
 }
+# $select narrows a drive to the properties it names (``id`` always stays);
+# ``@libre.graph.hasTrashedItems`` is computed only when selected, and alone
+# it adds to all properties, as the libre-graph document describes it.
+_SELECT = (
+    "id",
+    "eTag",
+    "driveType",
+    "driveAlias",
+    "name",
+    "description",
+    "owner",
+    "quota",
+    "root",
+    "webUrl",
+    "createdDateTime",
+    "lastModifiedDateTime",
+    TRASHED,
+)
+# The one expansion: the root's permissions (the members), always in v1beta1.
+_EXPAND = ("root($expand=permissions)",)
+
+
+def _shape(
+    grove: Grove, space: Space, query: dict[str, Any], *, members: bool
+) -> dict[str, Any]:
+    """One drive as ``$select`` and ``$expand`` ask for it."""
+    if query.get("search"):
+        raise NotSupported("$search is not supported on drives")
+    select = odata.names(query.get("select"), _SELECT, "$select")
+    expand = odata.names(query.get("expand"), _EXPAND, "$expand")
+    found = drive_json.drive(grove, space, members=members or bool(expand))
+    if TRASHED in select:
+        found[TRASHED] = drive_json.has_trashed_items(space)
+    narrow = select - {TRASHED}
+    if narrow:
+        found = {k: v for k, v in found.items() if k in narrow | {"id", TRASHED}}
+    return found
 
 
 def visible(principal: Principal, space: Space) -> bool:
@@ -135,15 +185,34 @@ def _flag(header: str) -> bool:
     return request.headers.get(header, "").strip().upper() in ("T", "TRUE")
 
 
+def _check_if_match(grove: Grove, space: Space) -> None:
+    """``If-Match`` on DELETE: the drive's eTag must still be the one given."""
+    wanted = request.headers.get("If-Match")
+    if wanted is None or wanted.strip() == "*":
+        return
+    current = drive_json.drive(grove, space).get("eTag")
+    tags = {tag.strip() for tag in wanted.split(",")}
+    if current not in tags:
+        raise PreconditionFailed(
+            f"drive {space.name!r} changed: its eTag is {current}, not {wanted!r}"
+        )
+
+
 def _collection(
     grove: Grove, found: list[Space], query: dict[str, Any], *, members: bool
 ) -> dict[str, Any]:
-    drives = [drive_json.drive(grove, space, members=members) for space in found]
+    drives = [(space, drive_json.drive(grove, space, members=False)) for space in found]
     keep = odata.compile_filter(query.get("filter"), _FILTER)
     if keep is not None:
-        drives = [d for d in drives if keep(d)]
-    drives = odata.order(drives, query.get("orderby"), _ORDER)
-    return {"value": odata.page(drives, query.get("top"), query.get("skip"))}
+        drives = [pair for pair in drives if keep(pair[1])]
+    keys = {name: _by_json(key) for name, key in _ORDER.items()}
+    drives = odata.order(drives, query.get("orderby"), keys)
+    chosen = odata.page(drives, query.get("top"), query.get("skip"))
+    return {"value": [_shape(grove, s, query, members=members) for s, _ in chosen]}
+
+
+def _by_json(key: Callable[[dict[str, Any]], Any]) -> Callable[[Any], Any]:
+    return lambda pair: key(pair[1])
 
 
 def mine(principal: Principal) -> list[Space]:
@@ -226,7 +295,8 @@ def create_blueprint(grove: Grove) -> Blueprint:
     @blp.response(200, DriveSchema)
     def get_drive(query: dict[str, Any], drive_id: str) -> ResponseReturnValue:
         """One drive."""
-        return drive_json.drive(grove, find(caller.principal(), drive_id))
+        space = find(caller.principal(), drive_id)
+        return _shape(grove, space, query, members=False)
 
     @blp.route("/v1.0/drives/<drive_id>", methods=["PATCH"])
     @blp.arguments(DriveUpdate)
@@ -260,6 +330,7 @@ def create_blueprint(grove: Grove) -> Blueprint:
         principal = caller.principal(write=True)
         space = find(principal, drive_id)
         _manage(principal, space)
+        _check_if_match(grove, space)
         actor, address = principal.name, request.remote_addr or ""
         if _flag("Purge"):
             spaces.purge(

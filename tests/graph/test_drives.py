@@ -257,3 +257,132 @@ def test_items_and_children(live: LiveServer, alice) -> None:
     eve = live.session("eve")
     hidden = eve.get(graph(live, f"/v1.0/drives/{drive['id']}/items/{file['id']}"))
     assert hidden.status_code == 404
+
+
+def test_query_options_on_drives(live: LiveServer, alice) -> None:
+    for name in ("Ceres", "Vesta", "Pallas"):
+        drive = create(live, name)
+        invite(live, drive, "alice", roles.SPACE_VIEWER)
+    url = graph(live, "/v1beta1/me/drives")
+
+    def names(**params) -> list[str]:
+        answer = alice.get(url, params=params, timeout=10)
+        assert answer.status_code == 200, answer.text
+        assert_conforms(answer)
+        return [d["name"] for d in answer.json()["value"]]
+
+    projects = {"$filter": "driveType eq 'project'"}
+    assert names(**projects, **{"$orderby": "name desc"}) == [
+        "Vesta",
+        "Pallas",
+        "Ceres",
+    ]
+    assert names(**projects, **{"$orderby": "name", "$top": "1", "$skip": "1"}) == [
+        "Pallas"
+    ]
+    assert names(**{"$filter": "driveType eq 'personal'"}) == ["alice"]
+
+    trashed = alice.get(url, params={"$select": "@libre.graph.hasTrashedItems"})
+    assert_conforms(trashed)
+    assert all(
+        d["@libre.graph.hasTrashedItems"] is False for d in trashed.json()["value"]
+    )
+    assert all("quota" in d for d in trashed.json()["value"])
+    alice.put(f"{live.dav()}/gone.txt", data=b"x")
+    alice.delete(f"{live.dav()}/gone.txt")
+    narrow = alice.get(
+        url, params={"$select": "name,@libre.graph.hasTrashedItems", **projects}
+    )
+    assert_conforms(narrow)
+    assert {tuple(sorted(d)) for d in narrow.json()["value"]} == {
+        ("@libre.graph.hasTrashedItems", "id", "name")
+    }
+    mine = alice.get(
+        graph(live, f"/v1.0/drives/{live.drive_id(alice)}"),
+        params={"$select": "@libre.graph.hasTrashedItems"},
+    )
+    assert_conforms(mine)
+    assert mine.json()["@libre.graph.hasTrashedItems"] is True
+
+    plain = alice.get(graph(live, "/v1.0/me/drives"), params=projects).json()
+    assert "permissions" not in plain["value"][0]["root"]
+    expanded = alice.get(
+        graph(live, "/v1.0/me/drives"),
+        params={"$expand": "root($expand=permissions)", **projects},
+    )
+    assert_conforms(expanded)
+    assert len(expanded.json()["value"][0]["root"]["permissions"]) == 2
+
+    for params, code in (
+        ({"$select": "colour"}, "invalidRequest"),
+        ({"$expand": "items"}, "invalidRequest"),
+        ({"$search": "mars"}, "notSupported"),
+        ({"$filter": "quota eq 1"}, "invalidRequest"),
+        ({"$orderby": "size"}, "invalidRequest"),
+    ):
+        refused = alice.get(url, params=params, timeout=10)
+        assert refused.status_code == 400, params
+        assert_conforms(refused)
+        assert refused.json()["error"]["code"] == code, refused.text
+
+
+def test_delete_honours_if_match(live: LiveServer) -> None:
+    drive = create(live)
+    boss = admin(live)
+    path = graph(live, f"/v1.0/drives/{drive['id']}")
+    stale = boss.delete(path, headers={"If-Match": '"stale"'}, timeout=10)
+    assert stale.status_code == 412
+    assert_conforms(stale)
+    assert boss.get(path).json()["root"].get("deleted") is None
+    current = boss.get(path).json()["eTag"]
+    assert boss.delete(path, headers={"If-Match": current}).status_code == 204
+    assert boss.get(path).json()["root"]["deleted"] == {"state": "trashed"}
+
+
+def test_item_select_and_refused_options(live: LiveServer, alice) -> None:
+    alice.request("MKCOL", f"{live.dav()}/docs")
+    alice.put(f"{live.dav()}/docs/a.txt", data=b"hello")
+    drive = live.drive_id(alice)
+    root_id = alice.get(graph(live, f"/v1.0/drives/{drive}/root")).json()["id"]
+    # The document has no root/children path: the root's items/<id>/children.
+    children = alice.get(
+        graph(live, f"/v1.0/drives/{drive}/items/{root_id}/children"),
+        params={
+            "$select": "@microsoft.graph.downloadUrl,"
+            "@libre.graph.permissions.actions.allowedValues"
+        },
+    )
+    assert_conforms(children)
+    (docs,) = children.json()["value"]
+    assert "@microsoft.graph.downloadUrl" not in docs  # folders have no content
+    assert (
+        "libre.graph/driveItem/children/create"
+        in docs["@libre.graph.permissions.actions.allowedValues"]
+    )
+    inner = alice.get(
+        graph(live, f"/v1.0/drives/{drive}/items/{docs['id']}/children"),
+        params={"$select": "@microsoft.graph.downloadUrl"},
+    ).json()["value"][0]
+    assert alice.get(inner["@microsoft.graph.downloadUrl"]).content == b"hello"
+
+    project = create(live)
+    invite(live, project, "alice", roles.SPACE_VIEWER)
+    root = alice.get(
+        graph(live, f"/v1.0/drives/{project['id']}/root"),
+        params={"$select": "@libre.graph.permissions.actions.allowedValues"},
+    )
+    assert_conforms(root)
+    allowed = root.json()["@libre.graph.permissions.actions.allowedValues"]
+    assert "libre.graph/driveItem/content/read" in allowed
+    assert "libre.graph/driveItem/upload/create" not in allowed
+
+    for params, code in (
+        ({"$filter": "name eq 'docs'"}, "notSupported"),
+        ({"$expand": "children"}, "notSupported"),
+        ({"$select": "name"}, "invalidRequest"),
+    ):
+        refused = alice.get(
+            graph(live, f"/v1.0/drives/{drive}/root/children"), params=params
+        )
+        assert refused.status_code == 400, params
+        assert refused.json()["error"]["code"] == code
