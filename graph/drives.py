@@ -48,7 +48,7 @@ _READ_ONLY = frozenset(
 )
 
 
-def annotation(name: str, **metadata: Any) -> ma.fields.Field:
+def annotation(name: str, **metadata: Any) -> ma.fields.Function:
     """An output field named like ``@libre.graph.x``, copied when present (its
     dots would read as a path in marshmallow's ``attribute``)."""
     return ma.fields.Function(
