@@ -13,7 +13,12 @@ from __future__ import annotations
 import mimetypes
 from typing import Any
 
-from wsgidav.dav_error import HTTP_FORBIDDEN, HTTP_NOT_FOUND, DAVError
+from wsgidav.dav_error import (
+    HTTP_BAD_REQUEST,
+    HTTP_FORBIDDEN,
+    HTTP_NOT_FOUND,
+    DAVError,
+)
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection, DAVProvider
 
 from app import acl, audit, spaces
@@ -45,7 +50,10 @@ class MetaProvider(DAVProvider):
     def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
         with translated():
             parts = split_path(path)
-        if not parts or len(parts) > 3:
+        if not parts:
+            # What OpenCloud answers there too: the tree has no listing.
+            raise DAVError(HTTP_BAD_REQUEST, "a file id is required: /dav/meta/<id>")
+        if len(parts) > 3:
             return None
         node_id = lookup.node_id_of(parts[0])
         with translated():

@@ -8,7 +8,7 @@ from typing import Any
 
 from lxml import etree
 
-from app import acl, spaces
+from app import acl, spaces, tags
 from app.models import User
 from app.storage.tree import Item
 
@@ -18,6 +18,9 @@ MS = "{urn:schemas-microsoft-com:}"
 # Properties a client may set that change the file itself, not a dead property.
 WIN32_MTIME = f"{MS}Win32LastModifiedTime"
 PERMISSIONS = f"{OC}permissions"
+# Per user (set by PROPPATCH, found by REPORT oc:filter-files): not in LIVE.
+FAVORITE = f"{OC}favorite"
+TAGS = f"{OC}tags"
 
 
 def _checksums(item: Item, _: acl.Perm) -> Any:
@@ -51,7 +54,7 @@ LIVE: dict[str, Callable[[Item, acl.Perm], Any]] = {
     f"{OC}checksums": _checksums,
     f"{OC}owner-id": lambda item, _: _owner(item).name,
     f"{OC}owner-display-name": lambda item, _: _owner(item).display_name,
-    f"{OC}favorite": lambda item, _: "0",
+    TAGS: lambda item, _: ",".join(tags.of_nodes([item.id]).get(item.id, ())),
     f"{OC}share-types": lambda item, _: etree.Element(f"{OC}share-types"),
 }
 

@@ -35,7 +35,7 @@ from wsgidav.dav_error import (
 )
 from wsgidav.request_server import RequestServer
 
-from app import acl, forwarded, locks, quota, shares, spaces
+from app import acl, favorites, forwarded, locks, quota, shares, spaces, tags
 from app.perms import VISIBLE
 from app.storage import props
 from app.storage.names import xml_safe
@@ -206,6 +206,8 @@ class Builder:
                 str(res.grant.id) if res.shared and res.grant else _MISSING
             ),
             f"{properties.OC}shareroot": self._shareroot,
+            properties.FAVORITE: self._favorite,
+            properties.TAGS: self._tags,
         }
         # One resource id prefix per space, not a storage id lookup per member.
         self._id_prefix: dict[str, str] = {}
@@ -213,6 +215,8 @@ class Builder:
         self.live[f"{properties.OC}fileid"] = self._resource_id
         self._listed: list[str] = []  # node ids of the entries, for one query
         self._types: dict[str, list[int]] | None = None
+        self._favorites: set[str] | None = None
+        self._tag_names: dict[str, list[str]] | None = None
 
     # --- the entries -------------------------------------------------------
 
@@ -328,6 +332,19 @@ class Builder:
         if not kinds:
             return _EMPTY
         return Markup("".join(f"<oc:share-type>{k}</oc:share-type>" for k in kinds))
+
+    def _favorite(self, entry: Entry) -> Any:
+        """The caller's own mark (favourites are per user)."""
+        if self._favorites is None:
+            user_id = getattr(self.principal, "user_id", None)
+            found = favorites.among(user_id, self._listed) if user_id else set()
+            self._favorites = found
+        return "1" if entry.item.id in self._favorites else "0"
+
+    def _tags(self, entry: Entry) -> Any:
+        if self._tag_names is None:
+            self._tag_names = tags.of_nodes(self._listed)
+        return ",".join(self._tag_names.get(entry.item.id, ()))
 
     def _shareroot(self, entry: Entry) -> Any:
         res = self.res
@@ -463,8 +480,22 @@ class Writer:
 
 def build(builder: Builder, request: Request, depth: str) -> bytes:
     """The multistatus document for every entry the request covers."""
+    return build_many([builder], request, depth)
+
+
+def build_many(builders: list[Builder], request: Request, depth: str) -> bytes:
+    """One multistatus document for the entries of several resources (a REPORT)."""
     writer = Writer(request.names)
     out = [writer.head()]
+    for builder in builders:
+        _responses(out, writer, builder, request, depth)
+    out.append("</D:multistatus>")
+    return "".join(out).encode("utf-8")
+
+
+def _responses(
+    out: list[str], writer: Writer, builder: Builder, request: Request, depth: str
+) -> None:
     wants_locks = request.mode == "allprop" or f"{D}lockdiscovery" in request.names
     if wants_locks:
         builder.load_locks(depth)
@@ -496,8 +527,6 @@ def build(builder: Builder, request: Request, depth: str) -> bytes:
             out.extend(writer.tag(name)[2] for name in missing)
             out.append(f"</D:prop><D:status>{_NOT_FOUND}</D:status></D:propstat>")
         out.append("</D:response>")
-    out.append("</D:multistatus>")
-    return "".join(out).encode("utf-8")
 
 
 def answer(server: Any, environ: dict[str, Any], start_response: Any) -> Any:

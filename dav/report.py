@@ -21,7 +21,7 @@ Handler = Callable[[Any, dict[str, Any], Any, Any], Any]
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _HANDLERS: dict[str, Handler] = {}
 # Modules that register reports; a report of another module adds it here.
-REPORT_MODULES = ("dav.search",)
+REPORT_MODULES = ("dav.search", "dav.favorites")
 
 
 def register(tag: str, handler: Handler) -> None:

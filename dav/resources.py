@@ -20,7 +20,7 @@ from wsgidav.dav_error import (
 )
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
-from app import acl, audit, filebody, forwarded, quota
+from app import acl, audit, favorites, filebody, forwarded, quota
 from app.models import Grant
 from app.perms import VISIBLE
 from app.storage import changes, props, trash
@@ -125,6 +125,10 @@ class GroveResourceMixin:
             return formatdate(self.item.st.st_mtime, usegmt=True)
         if name == properties.PERMISSIONS:
             return self.letters()
+        if name == properties.FAVORITE:
+            user_id = self._user_id()
+            marked = user_id and favorites.among(user_id, [self.item.id])
+            return "1" if marked else "0"
         if name in properties.LIVE:
             try:
                 value = properties.live_value(name, self.item, self.perms)
@@ -144,6 +148,8 @@ class GroveResourceMixin:
     def set_property_value(
         self, name: str, value: Any, *, dry_run: bool = False
     ) -> bool:
+        if name == properties.FAVORITE:
+            return self._set_favorite(value, dry_run=dry_run)
         if name.startswith("{DAV:}") or name in properties.LIVE:
             return super().set_property_value(name, value, dry_run=dry_run)  # type: ignore[misc]
         self.require(acl.Perm.WRITE if not self.is_collection else acl.Perm.CREATE)
@@ -172,6 +178,24 @@ class GroveResourceMixin:
             return True
         props.save(self.item.path, self.item.id, candidate)
         self.__dict__["_dead_cache"] = candidate
+        return True
+
+    def _user_id(self) -> str | None:
+        principal = self.environ.get("grove.principal")
+        return getattr(principal, "user_id", None) or None
+
+    def _set_favorite(self, value: Any, *, dry_run: bool) -> bool:
+        """``oc:favorite`` 1 or 0 (removing it is 0): the caller's own mark."""
+        principal = self.environ.get("grove.principal")
+        user_id = self._user_id()
+        if user_id is None or principal is None or principal.read_only:
+            # A public link is nobody's account; a read-only token changes nothing.
+            raise DAVError(HTTP_FORBIDDEN, "only a signed-in user marks favourites")
+        text = "0" if value is None else (value.text or "").strip()
+        if text not in ("0", "1"):
+            raise DAVError(HTTP_BAD_REQUEST, f"oc:favorite must be 0 or 1: {text!r}")
+        if not dry_run:
+            favorites.set_favorite(user_id, self.item.id, text == "1")
         return True
 
     def get_used_bytes(self) -> int | None:

@@ -70,16 +70,22 @@ def make_folder(parent: Item, name: str) -> Item:
     return item
 
 
+def check_nothing_hidden(folder: Path) -> None:
+    """Refuse to delete ``folder`` while it holds what Grove does not show:
+    not destroyed unseen now, nor when the trash is purged later."""
+    hidden = _hidden_entry(folder)
+    if hidden is not None:
+        relative = os.path.relpath(hidden, folder)
+        raise Conflict(
+            f"the folder holds {relative!r}, which Grove does not show; "
+            "remove it on the server first"
+        )
+
+
 def delete(item: Item) -> None:
     """Remove a file or a whole folder from disk and from the node table."""
     if item.is_dir:
-        hidden = _hidden_entry(item.path)
-        if hidden is not None:
-            relative = os.path.relpath(hidden, item.path)
-            raise Conflict(
-                f"the folder holds {relative!r}, which Grove does not show; "
-                "remove it on the server first"
-            )
+        check_nothing_hidden(item.path)
         shutil.rmtree(item.path)
         _forget_subtree(item.id)
     else:

@@ -22,7 +22,8 @@ from pathlib import Path
 from app import db
 from app.errors import Conflict, InsufficientStorage, NotFound
 from app.models import Favorite, Node, Space, Tag, TrashItem
-from app.storage import ids, versions
+from app.search import hooks as search_hooks
+from app.storage import changes, ids, versions
 from app.storage.scan import Reconciler
 from app.storage.tree import Item, SpaceTree
 from app.storage.upload import commit_lock
@@ -80,6 +81,8 @@ def _forget(item: Item) -> None:
 
 def trash(item: Item, state_dir: Path, *, actor_id: str = "") -> TrashItem:
     """Move ``item`` into its space's trash; its rows leave the node table."""
+    if item.is_dir:
+        changes.check_nothing_hidden(item.path)
     space = item.tree.space
     folder = space_dir(state_dir, str(space.id))
     folder.mkdir(parents=True, exist_ok=True)
@@ -102,6 +105,7 @@ def trash(item: Item, state_dir: Path, *, actor_id: str = "") -> TrashItem:
         )
     _forget(item)
     item.tree.touch(item.ancestor_ids, -item.size)
+    search_hooks.removed(item.id)
     return row
 
 
@@ -164,6 +168,7 @@ def restore(
     restored = tree.item(folder.parts + [final])
     if restored is None:
         raise NotFound(f"the restored item {final!r} vanished")
+    search_hooks.changed(restored.id)
     return restored
 
 

@@ -24,7 +24,7 @@ NS = {"d": "DAV:", "oc": "http://owncloud.org/ns"}
 OC_PROPS = (
     "<oc:id/><oc:fileid/><oc:spaceid/><oc:file-parent/><oc:name/><oc:permissions/>"
     "<oc:size/><oc:checksums/><oc:owner-id/><oc:owner-display-name/><oc:favorite/>"
-    "<oc:share-types/>"
+    "<oc:share-types/><oc:tags/>"
 )
 DAV_PROPS = (
     "<d:resourcetype/><d:creationdate/><d:getcontentlength/><d:getcontenttype/>"
@@ -122,6 +122,14 @@ def tree(live, alice):
         f"<z:big>{'y' * 5000}</z:big></d:prop></d:set></d:propertyupdate>",
     )
     assert answer.status_code == 207
+    answer = alice.request(
+        "PROPPATCH",
+        f"{dav}/box/b.tar.gz",
+        data='<?xml version="1.0"?><d:propertyupdate xmlns:d="DAV:" '
+        'xmlns:oc="http://owncloud.org/ns"><d:set><d:prop><oc:favorite>1'
+        "</oc:favorite></d:prop></d:set></d:propertyupdate>",
+    )
+    assert answer.status_code == 207
     lock = (
         '<?xml version="1.0"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:exclusive/>'
         "</d:lockscope><d:locktype><d:write/></d:locktype>"
@@ -189,6 +197,9 @@ def test_listing_shows_permissions_locks_and_unsafe_names(live, alice, tree):
         listed[prefix + "a.txt"]["{DAV:}lockdiscovery"][1]
         == "<lockdiscovery></lockdiscovery>"
     )
+    favorite = "{http://owncloud.org/ns}favorite"
+    assert listed[prefix + "b.tar.gz"][favorite][1] == "<favorite>1</favorite>"
+    assert listed[prefix + "a.txt"][favorite][1] == "<favorite>0</favorite>"
     unsafe = listed[prefix + "bell%07.txt"]
     assert unsafe["{DAV:}displayname"][0] == "HTTP/1.1 404 Not Found"
     assert unsafe["{http://owncloud.org/ns}name"][0] == "HTTP/1.1 404 Not Found"

@@ -41,6 +41,7 @@ def test_deleting_a_folder_keeps_what_grove_does_not_show(live, alice):
     assert alice.delete(f"{live.dav()}/hid").status_code == 409  # the FIFO
     os.unlink(folder / "pipe")
     assert alice.delete(f"{live.dav()}/hid").status_code == 204
+    assert not folder.exists()  # in the trash, where a purge destroys nothing unseen
 
 
 def test_a_path_too_long_for_the_filesystem_is_400_not_500(live, alice):
