@@ -27,8 +27,11 @@ def open_database(url: str, state_dir: Path) -> peewee.Database:
     """Open the database named by ``url`` (empty: SQLite in ``state_dir``)."""
     if not url:
         state_dir.mkdir(parents=True, exist_ok=True)
+        path = state_dir / "grove.db"
+        if _same_file(database.obj, path):
+            return database.obj  # type: ignore[no-any-return]
         db: peewee.Database = peewee.SqliteDatabase(
-            str(state_dir / "grove.db"), pragmas=SQLITE_PRAGMAS, check_same_thread=False
+            str(path), pragmas=SQLITE_PRAGMAS, check_same_thread=False
         )
     elif url.startswith("sqlite"):
         db = connect(url, pragmas=SQLITE_PRAGMAS)
@@ -36,6 +39,19 @@ def open_database(url: str, state_dir: Path) -> peewee.Database:
         db = connect(url)
     database.initialize(db)
     return db
+
+
+def _same_file(current: peewee.Database | None, path: Path) -> bool:
+    """Whether ``current`` is already the handle of the SQLite file ``path``.
+
+    One handle per file and process: a thread that began a write on one handle
+    and goes on through a second (the proxy swapped under it by a command run
+    in the process of a live server) waits on its own lock until SQLite gives
+    up with "database is locked".
+    """
+    if not isinstance(current, peewee.SqliteDatabase):
+        return False
+    return Path(current.database).resolve() == path.resolve()
 
 
 @contextmanager

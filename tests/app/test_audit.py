@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
@@ -199,6 +200,31 @@ def test_export_writes_json_lines_since_a_time(live: LiveServer) -> None:
     recent = _cli(live, "export", "--since", str(later))
     [row] = [json.loads(line) for line in recent.output.splitlines()]
     assert row["target"] == "/s/late.txt" and row["time"].endswith("Z")
+
+
+def test_export_and_verify_run_beside_a_server_that_is_writing(
+    live: LiveServer,
+) -> None:
+    # A command run in the server's own process once swapped the database
+    # handle under the chainer's write: both waited, then "database is locked".
+    done = threading.Event()
+
+    def write() -> None:
+        while not done.is_set():
+            audit.record("file_read", actor="alice", target="/s/busy.txt")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        for _ in range(4):
+            exported = _cli(live, "export")
+            assert exported.exit_code == 0, repr(exported.exception)
+            verified = _cli(live, "verify")
+            assert verified.exit_code == 0, repr(verified.exception)
+    finally:
+        done.set()
+        writer.join()
+    assert audit.verify().ok
 
 
 def test_secrets_never_reach_the_trail(live: LiveServer) -> None:
