@@ -6,7 +6,8 @@ import pytest
 from lxml import etree
 
 from app import quota, roles, spaces, users
-from app.models import Grant, Space
+from app.models import Grant, Space, Version
+from tests.graph.contract import assert_conforms
 
 NS = {"d": "DAV:", "oc": "http://owncloud.org/ns"}
 QUOTA = (
@@ -174,3 +175,53 @@ def test_propfind_reports_the_space_quota(live, alice, where):
         7000,
         "normal",
     )
+
+
+def test_move_into_a_full_space_is_refused(live, alice):
+    space, url = project(live, quota_total=1000)
+    home = f"{live.url}/dav/spaces/{live.drive_id(alice)}"
+    alice.put(f"{home}/big.bin", data=b"x" * 800)
+    alice.put(f"{url}/half.bin", data=b"y" * 600)
+    answer = alice.request(
+        "MOVE", f"{home}/big.bin", headers={"Destination": f"{url}/big.bin"}
+    )
+    assert answer.status_code == 507
+    assert alice.get(f"{url}/big.bin").status_code == 404
+    assert alice.get(f"{home}/big.bin").content == b"x" * 800
+    # Within the space a move adds nothing: it passes, however full the space.
+    alice.put(f"{url}/more.bin", data=b"z" * 400)
+    inside = alice.request(
+        "MOVE", f"{url}/half.bin", headers={"Destination": f"{url}/moved.bin"}
+    )
+    assert inside.status_code == 201
+    # Out of the space and back in what fits passes.
+    out = alice.request(
+        "MOVE", f"{url}/moved.bin", headers={"Destination": f"{home}/moved.bin"}
+    )
+    assert out.status_code == 201
+    back = alice.request(
+        "MOVE", f"{home}/moved.bin", headers={"Destination": f"{url}/moved.bin"}
+    )
+    assert back.status_code == 201
+
+
+def test_trash_counts_toward_the_quota_versions_do_not(live, alice):
+    space, url = project(live, quota_total=1000)
+    drive = f"{live.url}/graph/v1.0/drives/{spaces.drive_id(space)}"
+
+    def figures() -> tuple[int, int, int]:
+        answer = alice.get(drive, timeout=10)
+        assert_conforms(answer)
+        found = answer.json()["quota"]
+        return found["used"], found["deleted"], found["remaining"]
+
+    assert alice.put(f"{url}/a.bin", data=b"1" * 400).status_code == 201
+    assert alice.put(f"{url}/a.bin", data=b"2" * 400).status_code == 204
+    assert Version.select().where(Version.space == space.id).count() == 1
+    assert figures() == (400, 0, 600)  # the version of the first content is free
+    assert alice.delete(f"{url}/a.bin").status_code == 204
+    assert figures() == (400, 400, 600)
+    assert alice.put(f"{url}/b.bin", data=b"3" * 700).status_code == 507
+    assert alice.put(f"{url}/b.bin", data=b"3" * 600).status_code == 201
+    assert figures() == (1000, 400, 0)
+    assert alice.get(drive).json()["quota"]["state"] == "exceeded"
