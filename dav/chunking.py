@@ -44,7 +44,7 @@ from wsgidav.dav_error import (
 )
 from wsgidav.dav_provider import DAVProvider
 
-from app import errors, forwarded, quota
+from app import errors, forwarded, pipeline
 from app.auth.principal import Principal
 from app.instance import Grove
 from app.models import UploadSession
@@ -60,6 +60,7 @@ from dav.server import _body, _mtime_header, guard_xml_body
 logger = logging.getLogger(__name__)
 
 FINAL = ".file"
+DOOR = "chunked"
 DAV_NS = "DAV:"
 
 
@@ -183,13 +184,18 @@ class ChunkedUploadServer:
             # be refused at the end.
             dest_path = doors.url_path(environ, destination)
             target = doors.resolve(environ, dest_path)
-            space = target.folder.item.tree.space
-            space_id = space.id
-            if length is not None:
-                adding = length - (target.existing.item.size if target.existing else 0)
-                with translated():
-                    quota.check(space, adding)
-        self._check_size(length)
+            space_id = target.folder.item.tree.space.id
+            doors.admit(
+                self.grove,
+                environ,
+                target.folder.item,
+                target.name,
+                length=length,
+                replacing=target.replacing,
+                door=DOOR,
+            )
+        else:
+            self._check_size(length)
         with translated():
             try:
                 sessions.create(
@@ -209,9 +215,11 @@ class ChunkedUploadServer:
         return self._status(environ, start_response, HTTP_CREATED)
 
     def _check_size(self, length: int | None) -> None:
-        limit = int(getattr(self.grove.settings, "upload_max_bytes", 0) or 0)
-        if length is not None and limit and length > limit:
-            raise DAVError(413, f"larger than the upload limit of {limit} bytes")
+        """The pipeline's size limit for what the chunks announce or hold."""
+        with translated():
+            pipeline.for_state_dir(self.grove.settings.state_dir).check_declared_size(
+                length
+            )
 
     def _do_put(
         self,
@@ -233,16 +241,19 @@ class ChunkedUploadServer:
                 _body(environ),
                 durable=self.grove.settings.durability == "fsync",
             )
-        if session.length is not None:
-            total = sum(stored.values()) - stored.get(name, 0) + size
-            if total > session.length:
-                with translated():
-                    sessions.remove_chunk(self.staging, session, name)
+        total = sum(stored.values()) - stored.get(name, 0) + size
+        try:
+            if session.length is not None and total > session.length:
                 raise DAVError(
                     HTTP_BAD_REQUEST,
                     f"the chunks hold {total} bytes, more than OC-Total-Length "
                     f"{session.length}",
                 )
+            self._check_size(total)
+        except DAVError:
+            with translated():
+                sessions.remove_chunk(self.staging, session, name)
+            raise
         status = HTTP_NO_CONTENT if name in stored else HTTP_CREATED
         return self._status(environ, start_response, status)
 
@@ -383,8 +394,13 @@ class ChunkedUploadServer:
                 etags=etags,
                 token_list=environ.get("wsgidav.ifLockTokenList", []),
                 checksum=environ.get("HTTP_OC_CHECKSUM"),
-                door="chunked",
+                door=DOOR,
             )
+        except DAVError as error:
+            if doors.refused_for_good(error):
+                # The same chunks would be refused again: nothing is kept.
+                sessions.remove(self.staging, session)
+            raise
         finally:
             upload.abort()
         sessions.remove(self.staging, session)

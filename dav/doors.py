@@ -1,15 +1,16 @@
-"""Where an upload from another door lands: a DAV URL, checked, then committed.
+"""What the upload doors share: admission before the body, and the landing.
 
-Chunked uploads (MOVE of ``.file``) and TUS uploads name their target by a
-URL of one of the WebDAV layouts. This module resolves such a URL with the
-layout's provider (so the permission function decides, as for a PUT), checks
-preconditions and locks under the commit lock, and commits through
-:meth:`app.storage.upload.Upload.commit`, the path every door shares.
+Every door (WebDAV PUT, chunked upload NG, TUS) asks :func:`admit` before
+bytes arrive, so what the name and the announced length already break (the
+pipeline's policy checks, the space's quota) is refused at once. Chunked
+uploads (MOVE of ``.file``) and TUS uploads name their target by a URL of one
+of the WebDAV layouts: :func:`resolve` finds it with the layout's provider
+(so the permission function decides, as for a PUT), and :func:`land` commits
+through :meth:`app.storage.upload.Upload.commit`, the pipeline's one run.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +25,14 @@ from wsgidav.dav_error import (
     DAVError,
 )
 
-from app import acl, forwarded, spaces
-from app.errors import PreconditionFailed
+from app import acl, forwarded, pipeline, quota, spaces
+from app.errors import (
+    ContentRefused,
+    PreconditionFailed,
+    TooLarge,
+    UnsupportedType,
+)
+from app.instance import Grove
 from app.storage.names import check_new_name
 from app.storage.paths import check_destination
 from app.storage.tree import Item
@@ -44,6 +51,11 @@ class Target:
     folder: FolderResource
     name: str
     existing: GroveResourceMixin | None
+
+    @property
+    def replacing(self) -> int:
+        """Bytes of the content the upload replaces (0 for a new file)."""
+        return self.existing.item.size if self.existing is not None else 0
 
     @property
     def ref_url(self) -> str:
@@ -146,6 +158,48 @@ def _same(environ: dict[str, Any], tag: str, target: Target) -> bool:
     return other.ref_url == target.ref_url
 
 
+def origin(
+    environ: dict[str, Any], door: str, checksum: str | None = None
+) -> pipeline.Origin:
+    """Who sends an upload through ``door``, for the pipeline and the audit trail."""
+    caller = environ.get("grove.principal")
+    return pipeline.Origin(
+        actor=caller.name if caller else "",
+        address=environ.get("REMOTE_ADDR", ""),
+        door=door,
+        checksum=checksum,
+    )
+
+
+def admit(
+    grove: Grove,
+    environ: dict[str, Any],
+    folder: Item,
+    name: str,
+    *,
+    length: int | None,
+    replacing: int,
+    door: str,
+) -> None:
+    """Refuse, before the body, an upload that policy or quota already refuse.
+
+    The pipeline's name, extension and size rules (audited as refusals), then
+    the space's quota for the announced ``length`` less the ``replacing``
+    bytes. The commit checks all of it again on the content itself.
+    """
+    where = f"/{folder.tree.space.id}/{'/'.join([*folder.parts, name])}"
+    steps = pipeline.for_state_dir(grove.settings.state_dir)
+    with translated():
+        steps.precheck(name, length, origin(environ, door), where)
+        if length is not None:
+            quota.check(folder.tree.space, length - replacing)
+
+
+def refused_for_good(error: DAVError) -> bool:
+    """Whether the pipeline refused the content itself: sending it again fails."""
+    return isinstance(error.__cause__, ContentRefused | TooLarge | UnsupportedType)
+
+
 def land(
     environ: dict[str, Any],
     target: Target,
@@ -154,8 +208,8 @@ def land(
     mtime: float | None,
     etags: list[str] | None,
     token_list: list[str],
-    checksum: str | None = None,
-    door: str = "",
+    checksum: str | None,
+    door: str,
 ) -> Item:
     """Verify and commit ``upload`` at ``target``; the committed item."""
     lock_manager = target.provider.lock_manager
@@ -169,30 +223,16 @@ def land(
             url=ref_url, depth="0", token_list=token_list, principal=principal
         )
 
-    extra: dict[str, Any] = {}
-    if "origin" in inspect.signature(upload.commit).parameters:
-        # The pipeline's commit verifies the checksum among its steps.
-        from app.pipeline import Origin
-
-        caller = environ.get("grove.principal")
-        extra["origin"] = Origin(
-            actor=caller.name if caller else "",
-            address=environ.get("REMOTE_ADDR", ""),
-            door=door,
-            checksum=checksum,
-        )
     with lock_manager.write_transaction(
         url=ref_url, token_list=token_list, principal=principal
     ):
         with translated():
-            if not extra:
-                upload.verify(checksum)
             item = upload.commit(
                 target.folder.item,
                 target.name,
                 precondition=check,
                 mtime=mtime,
-                **extra,
+                origin=origin(environ, door, checksum),
             )
     target.folder.audit(
         "file.update" if target.existing else "file.create",

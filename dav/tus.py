@@ -42,7 +42,7 @@ from wsgidav.dav_error import (
 )
 from wsgidav.dav_provider import DAVProvider
 
-from app import errors, forwarded, quota, users
+from app import errors, forwarded, users
 from app.auth.principal import Principal
 from app.instance import Grove
 from app.models import UploadSession
@@ -59,6 +59,7 @@ EXTENSIONS = "creation,creation-with-upload,checksum,expiration,termination"
 ALGORITHMS = ",".join(sessions.ALGORITHMS)
 OFFSET_TYPE = "application/offset+octet-stream"
 DATA_SHARE = "/data"
+DOOR = "tus"
 # Headers a TUS client reads on every answer (and browsers may read).
 OPTIONS_HEADERS = [
     ("Tus-Resumable", VERSION),
@@ -167,9 +168,6 @@ def create(server: Any, environ: dict[str, Any], start_response: Any) -> Any:
     length = _int(environ, "HTTP_UPLOAD_LENGTH")
     if length is None:
         raise DAVError(HTTP_BAD_REQUEST, "Upload-Length is required")
-    limit = int(getattr(grove.settings, "upload_max_bytes", 0) or 0)
-    if limit and length > limit:
-        raise DAVError(413, f"larger than the upload limit of {limit} bytes")
     meta = parse_metadata(environ.get("HTTP_UPLOAD_METADATA", ""))
     filename = meta.get("filename", "").strip("/")
     if not filename:
@@ -179,12 +177,17 @@ def create(server: Any, environ: dict[str, Any], start_response: Any) -> Any:
         raise DAVError(HTTP_NOT_FOUND, "POST creates uploads in a folder")
     below = environ["PATH_INFO"].rstrip("/") + "/" + filename
     target = doors.target_in(environ, provider, environ["SCRIPT_NAME"], below)
+    doors.admit(
+        grove,
+        environ,
+        target.folder.item,
+        target.name,
+        length=length,
+        replacing=target.replacing,
+        door=DOOR,
+    )
     mtime = _mtime(environ, meta)
     space = target.folder.item.tree.space
-    with translated():
-        quota.check(
-            space, length - (target.existing.item.size if target.existing else 0)
-        )
     token = secrets.token_urlsafe(32)
     with translated():
         session = sessions.create(
@@ -428,8 +431,15 @@ class TusData:
                 etags=meta.get("etags"),
                 token_list=[],
                 checksum=meta.get("checksum"),
-                door="tus",
+                door=DOOR,
             )
+        except DAVError as error:
+            if doors.refused_for_good(error) or isinstance(
+                error.__cause__, errors.ChecksumMismatch
+            ):
+                # The bytes are all there and refused: no PATCH can mend them.
+                sessions.remove(self.staging, session)
+            raise
         finally:
             upload.abort()
         sessions.remove(self.staging, session)

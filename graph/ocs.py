@@ -79,7 +79,8 @@ def capabilities() -> dict[str, Any]:
     have = features()
     files: dict[str, Any] = {
         "bigfilechunking": False,
-        "blacklisted_files": [".htaccess"],
+        # Names clients keep to themselves: Grove stores any valid name.
+        "blacklisted_files": [],
         "privateLinks": False,
         "private_links": False,
         "undelete": have["undelete"],

@@ -11,7 +11,7 @@ Both kinds keep one row (``UploadSession``) and one folder,
 Nothing here touches the tree. A finished upload is streamed into an
 :class:`app.storage.upload.Upload`, which commits it like a plain PUT: one
 commit path, whichever door the bytes came through. Sessions expire (24 hours
-without activity by default) and :func:`purge_expired` removes them.
+without activity by default); a periodic durable job removes them.
 """
 
 from __future__ import annotations
@@ -29,12 +29,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app import db
+from app import db, jobs
 from app.errors import BadRequest, ChecksumMismatch, Conflict, Locked, NotFound
 from app.models import UploadSession
 from app.storage.upload import Upload
+
+if TYPE_CHECKING:
+    from app.instance import Grove
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +89,6 @@ def create(
     lifetime: int = LIFETIME,
 ) -> UploadSession:
     """Make the folder and the row of a new upload."""
-    purge_expired(staging_dir)
     where = staging_dir / session_id
     try:
         where.mkdir(parents=True)
@@ -148,15 +150,9 @@ def touch(session: UploadSession, *, offset: int | None = None) -> None:
         UploadSession.update(values).where(UploadSession.id == session.id).execute()
 
 
-_last_purge = [0.0]
-
-
 def purge_expired(staging_dir: Path, *, now: float | None = None) -> int:
     """Remove expired uploads and upload folders without a row; how many."""
     now = time.time() if now is None else now
-    if now - _last_purge[0] < 60 and now >= _last_purge[0]:
-        return 0
-    _last_purge[0] = now
     removed = 0
     for session in UploadSession.select().where(UploadSession.expires < now):
         logger.info("upload %s expired: removed", session.id[:12])
@@ -173,6 +169,17 @@ def purge_expired(staging_dir: Path, *, now: float | None = None) -> int:
             shutil.rmtree(entry, ignore_errors=True)
             removed += 1
     return removed
+
+
+@jobs.task("uploads.expire")
+def expire_job(grove: Grove, now: float | None = None) -> None:
+    purge_expired(grove.staging_dir, now=now)
+
+
+@jobs.periodic("uploads", minute="*/15")
+def expire_periodically(grove: Grove) -> None:
+    """Expired TUS and chunked uploads go within a quarter of an hour."""
+    purge_expired(grove.staging_dir)
 
 
 @contextmanager

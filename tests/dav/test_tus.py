@@ -5,11 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import time
+from email.utils import parsedate_to_datetime
 
 import requests
 
+from app import db, jobs
 from app.models import UploadSession
 from tests.conftest import start_server
+from tests.dav.test_upload_aborts import cut_off, wait_for
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OFFSET = "application/offset+octet-stream"
@@ -49,6 +53,12 @@ def patch(location, offset, body, session=None, **headers):
         },
         timeout=30,
     )
+
+
+def offset(location: str) -> int:
+    head = requests.head(location, headers=TUS, timeout=10)
+    assert head.status_code == 200, head.text
+    return int(head.headers["Upload-Offset"])
 
 
 def sessions_dirs(live):
@@ -195,7 +205,7 @@ def test_if_match_at_creation_holds_at_commit(live, alice):
     assert (live.user_root() / "v.txt").read_bytes() == b"two"
 
 
-def test_upload_resumes_after_a_restart(settings):
+def test_an_interrupted_upload_resumes_after_a_restart(settings):
     server, live = start_server(settings)
     live.add_user("alice")
     payload = os.urandom(64_000)
@@ -203,18 +213,51 @@ def test_upload_resumes_after_a_restart(settings):
         location = create(
             live.session(), f"{live.dav()}/", len(payload), filename="r.bin"
         )
-        assert patch(location, 0, payload[:30_000]).status_code == 204
+        assert patch(location, 0, payload[:10_000]).status_code == 204
+        # The next PATCH breaks off after 20,000 of its 54,000 bytes.
+        headers = {**TUS, "Upload-Offset": "10000", "Content-Type": OFFSET}
+        cut_off(location, "PATCH", headers, payload[10_000:30_000], 54_000)
+        wait_for(lambda: offset(location) == 30_000)
     finally:
         server.stop()
     server, again = start_server(settings)
     try:
         # The new server has another port: the path of the location still works.
-        path = location.split("/data/", 1)[1]
-        moved = f"{again.url}/data/{path}"
-        head = requests.head(moved, headers=TUS, timeout=10)
-        assert head.status_code == 200
-        assert head.headers["Upload-Offset"] == "30000"
+        moved = f"{again.url}/data/{location.split('/data/', 1)[1]}"
+        assert offset(moved) == 30_000
+        assert patch(moved, 0, payload).status_code == 409
         assert patch(moved, 30_000, payload[30_000:]).status_code == 204
         assert (again.user_root() / "r.bin").read_bytes() == payload
     finally:
         server.stop()
+
+
+def test_expired_uploads_are_refused_then_removed_by_the_periodic_job(live, alice):
+    location = create(alice, f"{live.dav()}/", 100, filename="late.bin")
+    assert patch(location, 0, b"x" * 40).status_code == 204
+    chunked = f"{live.url}/remote.php/dav/uploads/alice/late"
+    assert alice.request("MKCOL", chunked).status_code == 201
+    assert alice.put(f"{chunked}/1", data=b"y" * 40).status_code == 201
+    expires = parsedate_to_datetime(
+        requests.head(location, headers=TUS, timeout=10).headers["Upload-Expires"]
+    )
+    assert 23 * 3600 < expires.timestamp() - time.time() <= 24 * 3600
+    fresh = create(alice, f"{live.dav()}/", 10, filename="fresh.bin")
+
+    # A day without activity passes for the first two.
+    with db.write():
+        UploadSession.update(expires=time.time() - 1).where(
+            UploadSession.path != "fresh.bin"
+        ).execute()
+    assert requests.head(location, headers=TUS, timeout=10).status_code == 404
+    assert patch(location, 40, b"x" * 60).status_code == 404
+    assert alice.put(f"{chunked}/2", data=b"y").status_code == 404
+    assert len(sessions_dirs(live)) == 3
+
+    jobs.run_periodic_now()
+
+    assert [s.path for s in UploadSession.select()] == ["fresh.bin"]
+    assert len(sessions_dirs(live)) == 1
+    assert patch(fresh, 0, b"z" * 10).status_code == 204
+    assert sessions_dirs(live) == []
+    assert not (live.user_root() / "late.bin").exists()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import requests
 from lxml import etree
 
@@ -78,6 +81,51 @@ def test_advertised_optional_features_are_served(live, alice):
             "PROPFIND", f"{live.url}/dav/meta/", headers={"Depth": "0"}
         )
         assert answer.status_code != 404
+
+
+def test_advertised_upload_features_are_served(live, alice):
+    """Each upload flag a sync client acts on is backed by a door that answers."""
+    caps = ocs.capabilities()
+    dav = live.dav()
+    # dav.chunking: chunked upload NG under /remote.php/dav/uploads/<user>/.
+    assert caps["dav"]["chunking"] == "1.0"
+    folder = f"{live.url}/remote.php/dav/uploads/alice/probe"
+    assert alice.request("MKCOL", folder).status_code == 201
+    assert alice.put(f"{folder}/1", data=b"chunk").status_code == 201
+    moved = alice.request(
+        "MOVE", f"{folder}/.file", headers={"Destination": f"{dav}/chunked.txt"}
+    )
+    assert moved.status_code == 201
+    # files.tus_support: the version and every extension, on OPTIONS and POST.
+    tus = caps["files"]["tus_support"]
+    options = alice.options(f"{dav}/")
+    assert options.headers["Tus-Version"] == tus["version"]
+    served = options.headers["Tus-Extension"].split(",")
+    assert set(tus["extension"].split(",")) <= set(served)
+    body = b"tus"
+    created = alice.post(
+        f"{dav}/",
+        data=body,
+        headers={
+            "Tus-Resumable": tus["resumable"],
+            "Upload-Length": str(len(body)),
+            "Upload-Metadata": "filename " + base64.b64encode(b"t.txt").decode(),
+            "Upload-Checksum": "sha1 "
+            + base64.b64encode(hashlib.sha1(body).digest()).decode(),
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert created.headers["Upload-Expires"]  # expiration
+    assert created.headers["Upload-Offset"] == "3"  # creation-with-upload
+    # checksums.supportedTypes: verified on upload.
+    for kind in caps["checksums"]["supportedTypes"]:
+        bad = alice.put(
+            f"{dav}/sum.txt", data=b"x", headers={"OC-Checksum": f"{kind}:00"}
+        )
+        assert bad.status_code == 400
+    assert (live.user_root() / "chunked.txt").read_bytes() == b"chunk"
+    assert (live.user_root() / "t.txt").read_bytes() == body
 
 
 def test_cloud_user_needs_sign_in_and_names_the_caller(live, alice):
