@@ -386,3 +386,46 @@ def test_item_select_and_refused_options(live: LiveServer, alice) -> None:
         )
         assert refused.status_code == 400, params
         assert refused.json()["error"]["code"] == code
+
+
+def test_every_space_change_is_audited(live: LiveServer, alice) -> None:
+    boss = admin(live)
+    drive = create(live, "Titan")
+    path = graph(live, f"/v1.0/drives/{drive['id']}")
+    invite(live, drive, "alice", roles.SPACE_VIEWER)
+    members = boss.get(graph(live, f"/v1beta1/drives/{drive['id']}/root/permissions"))
+    mine = next(
+        p["id"]
+        for p in members.json()["value"]
+        if p["grantedToV2"]["user"]["id"] == users.get("alice").id
+    )
+    member = graph(live, f"/v1beta1/drives/{drive['id']}/root/permissions/{mine}")
+    boss.patch(member, json={"roles": [roles.SPACE_EDITOR.id]})
+    boss.delete(member)
+    boss.patch(path, json={"name": "Rhea"})
+    boss.patch(path, json={"description": "moon", "quota": {"total": 10}})
+    boss.delete(path)
+    boss.patch(path, json={}, headers={"Restore": "T"})
+    boss.delete(path)
+    assert boss.delete(path, headers={"Purge": "T"}).status_code == 204
+
+    events = [
+        (row.action, row.actor, row.address)
+        for row in AuditEvent.select().order_by(AuditEvent.id)
+        if row.action.startswith("space_")
+    ]
+    assert [action for action, _, _ in events] == [
+        "space_created",
+        "space_shared",
+        "space_updated",
+        "space_unshared",
+        "space_renamed",
+        "space_updated",
+        "space_disabled",
+        "space_enabled",
+        "space_disabled",
+        "space_deleted",
+    ]
+    assert {(actor, address) for _, actor, address in events} == {
+        ("admin", "127.0.0.1")
+    }
