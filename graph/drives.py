@@ -1,11 +1,12 @@
 """Drives (spaces) in the libre-graph API: list, create, read, update, disable,
 restore and purge.
 
-Who sees a drive: its members (a disabled one only its Managers) and admins;
-to anyone else it does not exist (404). Creating project drives and changing
-quotas is for admins; renaming, describing, disabling, restoring and purging
-for admins and the drive's Managers. Personal drives are neither disabled nor
-purged here (they go with their user), as in OpenCloud.
+Who sees a drive: its members (a disabled one only its Managers), admins, and
+for project drives space admins; to anyone else it does not exist (404).
+Creating project drives and changing quotas is for admins and space admins;
+renaming, describing, disabling, restoring and purging also for the drive's
+Managers. Personal drives are neither disabled nor purged here (they go with
+their user), as in OpenCloud.
 """
 
 from __future__ import annotations
@@ -159,9 +160,18 @@ def _shape(
     return found
 
 
+def oversees(principal: Principal, space: Space) -> bool:
+    """Admins oversee every drive, space admins every project drive: they see,
+    rename, disable, restore and purge them and set their quotas (not their
+    content, which only members reach)."""
+    if principal.is_admin:
+        return True
+    return space.kind == "project" and spaces.may_create(users.get(principal.user_id))
+
+
 def visible(principal: Principal, space: Space) -> bool:
     """Whether the caller may know of ``space`` (through the graph API)."""
-    if principal.is_admin:
+    if oversees(principal, space):
         return True
     if space.disabled is not None:
         return acl.may_manage_space(principal, space)
@@ -177,7 +187,7 @@ def find(principal: Principal, drive_id: str) -> Space:
 
 
 def _manage(principal: Principal, space: Space) -> None:
-    if not acl.may_manage_space(principal, space):
+    if not (acl.may_manage_space(principal, space) or oversees(principal, space)):
         raise Forbidden(f"only a Manager of {space.name!r} or an admin may do this")
 
 
@@ -253,7 +263,15 @@ def create_blueprint(grove: Grove) -> Blueprint:
 
     def all_drives(query: dict[str, Any], *, members: bool) -> dict[str, Any]:
         principal = caller.principal()
-        found = spaces.listing() if principal.is_admin else mine(principal)
+        if principal.is_admin:
+            found = spaces.listing()
+        elif spaces.may_create(users.get(principal.user_id)):
+            own = mine(principal)
+            known = {space.id for space in own}
+            projects = spaces.listing(kind="project")
+            found = own + [space for space in projects if space.id not in known]
+        else:
+            found = mine(principal)
         return _collection(grove, found, query, members=members)
 
     @blp.route("/v1.0/drives", methods=["GET"])
@@ -307,8 +325,8 @@ def create_blueprint(grove: Grove) -> Blueprint:
         principal = caller.principal(write=True)
         space = find(principal, drive_id)
         actor, address = principal.name, request.remote_addr or ""
-        if "quota" in body and not principal.is_admin:
-            raise Forbidden("only admins change quotas")
+        if "quota" in body and not oversees(principal, space):
+            raise Forbidden("only admins and space admins change quotas")
         _manage(principal, space)
         if _flag("Restore"):
             spaces.restore(space, actor=actor, address=address)

@@ -110,6 +110,36 @@ def test_space_admins_create_project_drives(live: LiveServer, alice) -> None:
     assert (changed.target, changed.detail) == ("alice", "space admin: yes")
 
 
+def test_space_admins_oversee_project_drives_not_their_content(
+    live: LiveServer, alice
+) -> None:
+    other = create(live, "Europa")
+    url = f"{live.url}/dav/spaces/{other['id']}"
+    assert admin(live).put(f"{url}/secret.txt", data=b"s").status_code == 201
+    path = graph(live, f"/v1.0/drives/{other['id']}")
+    assert alice.get(path).status_code == 404
+    spaces.set_space_admin(users.get("alice"), True)
+
+    listed = alice.get(graph(live, "/v1.0/drives"), timeout=10)
+    assert_conforms(listed)
+    assert {d["name"] for d in listed.json()["value"]} == {"alice", "Europa"}
+    own = alice.get(graph(live, "/v1.0/me/drives")).json()["value"]
+    assert [d["name"] for d in own] == ["alice"]
+    quota = alice.patch(path, json={"quota": {"total": 50}}, timeout=10)
+    assert quota.status_code == 200, quota.text
+    assert_conforms(quota)
+    assert quota.json()["quota"]["total"] == 50
+    assert alice.delete(path).status_code == 204
+    assert alice.patch(path, json={}, headers={"Restore": "T"}).status_code == 200
+
+    assert alice.get(f"{url}/secret.txt").status_code == 404
+    root = alice.get(graph(live, f"/v1.0/drives/{other['id']}/root"))
+    assert root.status_code == 404
+    admins_home = admin(live).get(graph(live, "/v1.0/me/drive")).json()["id"]
+    hidden = alice.get(graph(live, f"/v1.0/drives/{admins_home}"))
+    assert hidden.status_code == 404
+
+
 def test_viewer_reads_over_dav_editor_writes(live: LiveServer, alice) -> None:
     drive = create(live)
     invite(live, drive, "alice", roles.SPACE_VIEWER)
