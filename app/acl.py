@@ -7,11 +7,13 @@ Every DAV method, API view and search result asks :func:`permissions`.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from app import roles
 from app.auth.principal import Principal
 from app.models import Grant, GroupMember, Space
 from app.perms import READ_ONLY, Perm
+from app.storage import lookup
 
 __all__ = ["Memo", "Perm", "permissions", "oc_letters", "request_memo"]
 
@@ -52,10 +54,54 @@ def permissions(
         perms = _memoised_member_perms(principal, space, memo)
         if not path:
             perms &= _ROOT_FIXED
+    if path and perms and space.kind == "project" and not _is_link(grant):
+        if _denied(principal, space, path, memo):
+            return Perm.NONE
     if principal.read_only:
         # A read-only app token may look, never change: on every door.
         perms &= READ_ONLY
     return perms
+
+
+def _is_link(grant: Grant | None) -> bool:
+    return grant is not None and grant.grantee_type == "link"
+
+
+def _denied(
+    principal: Principal, space: Space, path: list[str], memo: Memo | None
+) -> bool:
+    """Whether a Denied grant for the user or one of their groups lies on
+    ``path`` or a folder above it (project spaces only, as in OpenCloud)."""
+    key = (principal.user_id, "denied:" + str(space.id))
+    found: frozenset[tuple[str, ...]] | None = None if memo is None else memo.get(key)
+    if found is None:
+        found = _denied_paths(principal, space)
+        if memo is not None:
+            memo[key] = found
+    return any(tuple(path[:depth]) in found for depth in range(1, len(path) + 1))
+
+
+def _denied_paths(principal: Principal, space: Space) -> frozenset[tuple[str, ...]]:
+    query = Grant.select(Grant.node_id).where(
+        (Grant.space == space.id)
+        & (Grant.role == roles.DENIED.id)
+        & _grantee_is(principal)
+    )
+    found = set()
+    for row in query:
+        place = lookup.parts_of(str(row.node_id))
+        if place is not None and place[0].id == space.id:
+            found.add(tuple(place[1]))
+    return frozenset(found)
+
+
+def _grantee_is(principal: Principal) -> Any:
+    groups = GroupMember.select(GroupMember.group_id).where(
+        GroupMember.user == principal.user_id
+    )
+    return (
+        (Grant.grantee_type == "user") & (Grant.grantee_id == principal.user_id)
+    ) | ((Grant.grantee_type == "group") & Grant.grantee_id.in_(groups))
 
 
 def _grant_perms(grant: Grant) -> Perm:
@@ -67,8 +113,9 @@ def _grant_perms(grant: Grant) -> Perm:
     return Perm.NONE if role is None else role.perms
 
 
-# Member permissions by (user id, space id), for the length of one request.
-Memo = dict[tuple[str, str], Perm]
+# Member permissions by (user id, space id), and Denied paths by (user id,
+# "denied:<space id>"), for the length of one request.
+Memo = dict[tuple[str, str], Any]
 
 
 def request_memo(environ: dict[str, object]) -> Memo:
@@ -86,7 +133,7 @@ def _memoised_member_perms(
     if memo is None:
         return _member_perms(principal, space)
     key = (principal.user_id, str(space.id))
-    perms = memo.get(key)
+    perms: Perm | None = memo.get(key)
     if perms is None:
         perms = memo[key] = _member_perms(principal, space)
     return perms
@@ -117,16 +164,8 @@ def is_member(principal: Principal | None, space: Space) -> bool:
 def _member_perms(principal: Principal, space: Space) -> Perm:
     """The union of the roles the user holds on the space root, directly or
     through a group."""
-    groups = GroupMember.select(GroupMember.group_id).where(
-        GroupMember.user == principal.user_id
-    )
     query = Grant.select(Grant.role, Grant.expires).where(
-        (Grant.space == space.id)
-        & (Grant.node_id == space.id)
-        & (
-            ((Grant.grantee_type == "user") & (Grant.grantee_id == principal.user_id))
-            | ((Grant.grantee_type == "group") & Grant.grantee_id.in_(groups))
-        )
+        (Grant.space == space.id) & (Grant.node_id == space.id) & _grantee_is(principal)
     )
     perms = Perm.NONE
     for row in query:

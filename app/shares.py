@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from app import audit, db, roles, spaces, users
 from app.auth.principal import Principal
 from app.errors import BadRequest, Conflict, Forbidden, NotFound
-from app.models import Grant, Group, GroupMember, Node, ShareState, Space
+from app.models import Grant, Group, GroupMember, Node, ShareState, Space, User
 from app.perms import Perm
 from app.storage.tree import Item
 
@@ -37,6 +37,7 @@ SHARE_ROLES = (
     roles.EDITOR_LITE,
     roles.FILE_EDITOR,
     roles.FILE_EDITOR_LIST_GRANTS,
+    roles.DENIED,
 )
 # share-type numbers of oc:share-types and the OCS API.
 SHARE_TYPES = {"user": 0, "group": 1, "link": 3}
@@ -112,6 +113,12 @@ def check_role(role_id: str, *, item: Item, perms: Perm) -> roles.Role:
         raise BadRequest(f"role {role.name!r} does not apply to a {kind}")
     if role.perms & ~perms:
         raise Forbidden(f"role {role.name!r} is above your own rights here")
+    if role is roles.DENIED:
+        # A deny keeps a member out of one folder of a project space.
+        if item.tree.space.kind != "project":
+            raise BadRequest("access is denied only in project spaces")
+        if Perm.MANAGE not in perms:
+            raise Forbidden("only a Manager of the space may deny access")
     return role
 
 
@@ -136,6 +143,12 @@ def record(action: str, actor: Principal, grant: Grant, detail: str = "") -> Non
     )
 
 
+def _record_as(user_id: str, action: str, grant: Grant) -> None:
+    user = User.get_or_none(User.id == user_id)
+    name = str(user.name) if user is not None else user_id
+    record(action, Principal(user_id=user_id, name=name), grant, "automatic")
+
+
 def share(
     actor: Principal,
     item: Item,
@@ -147,35 +160,59 @@ def share(
     expires: float | None = None,
 ) -> Grant:
     """Share ``item`` (on which ``actor`` holds ``perms``) with a user or group."""
+    (grant,) = invite(
+        actor, item, perms, [(grantee_type, grantee_id)], role=role, expires=expires
+    )
+    return grant
+
+
+def invite(
+    actor: Principal,
+    item: Item,
+    perms: Perm,
+    recipients: list[tuple[str, str]],
+    *,
+    role: str,
+    expires: float | None = None,
+) -> list[Grant]:
+    """Share ``item`` with each (type, id) recipient: all of them or, on any
+    refusal, none."""
     if not item.parts:
         raise BadRequest("a space root is shared through its members, not a share")
     if Perm.SHARE not in perms:
         raise Forbidden("not permitted to share this item")
     chosen = check_role(role, item=item, perms=perms)
     check_expiry(expires)
-    grantee = _check_grantee(actor, grantee_type, grantee_id)
-    space = item.tree.space
-    exists = Grant.get_or_none(
-        (Grant.node_id == item.id)
-        & (Grant.grantee_type == grantee_type)
-        & (Grant.grantee_id == grantee)
-    )
-    if exists is not None:
-        raise Conflict(f"{item.name!r} is already shared with this {grantee_type}")
-    grant = Grant(
-        id=str(uuid.uuid4()),
-        space=space.id,
-        node_id=item.id,
-        grantee_type=grantee_type,
-        grantee_id=grantee,
-        role=chosen.id,
-        created_by=actor.user_id,
-        expires=expires,
-    )
+    checked = [(kind, _check_grantee(actor, kind, who)) for kind, who in recipients]
+    if len(set(checked)) < len(checked):
+        raise BadRequest("a recipient is named twice")
+    for kind, grantee in checked:
+        exists = Grant.get_or_none(
+            (Grant.node_id == item.id)
+            & (Grant.grantee_type == kind)
+            & (Grant.grantee_id == grantee)
+        )
+        if exists is not None:
+            raise Conflict(f"{item.name!r} is already shared with this {kind}")
+    made = [
+        Grant(
+            id=str(uuid.uuid4()),
+            space=item.tree.space.id,
+            node_id=item.id,
+            grantee_type=kind,
+            grantee_id=grantee,
+            role=chosen.id,
+            created_by=actor.user_id,
+            expires=expires,
+        )
+        for kind, grantee in checked
+    ]
     with db.write():
-        grant.save(force_insert=True)
-    record("file_shared", actor, grant, f"role={chosen.name}")
-    return grant
+        for grant in made:
+            grant.save(force_insert=True)
+    for grant in made:
+        record("file_shared", actor, grant, f"role={chosen.name}")
+    return made
 
 
 def may_manage(actor: Principal, grant: Grant, perms: Perm) -> bool:
@@ -245,10 +282,12 @@ def share_types(node_ids: Iterable[str]) -> dict[str, list[int]]:
     ids = list(node_ids)
     found: dict[str, set[int]] = {}
     for start in range(0, len(ids), 500):
-        query = Grant.select(Grant.node_id, Grant.grantee_type).where(
+        query = Grant.select(Grant.node_id, Grant.grantee_type, Grant.role).where(
             Grant.node_id.in_(ids[start : start + 500]) & (Grant.node_id != Grant.space)
         )
         for row in query:
+            if row.role == roles.DENIED.id:
+                continue
             kind = SHARE_TYPES.get(str(row.grantee_type))
             if kind is not None:
                 found.setdefault(str(row.node_id), set()).add(kind)
@@ -284,8 +323,15 @@ def _received(user_id: str) -> list[Grant]:
         )
         & (Grant.expires.is_null() | (Grant.expires > now))
         & Grant.space.not_in(own)
+        & (Grant.role != roles.DENIED.id)
     )
     return list(query.order_by(Grant.created, Grant.id))
+
+
+def received(user_id: str, node_ids: list[str]) -> list[Grant]:
+    """The user's shares (direct or through a group) on any of ``node_ids``."""
+    wanted = set(node_ids)
+    return [g for g in _received(user_id) if str(g.node_id) in wanted]
 
 
 def _free_name(base: str, taken: set[str], *, is_dir: bool) -> str:
@@ -302,18 +348,23 @@ def _free_name(base: str, taken: set[str], *, is_dir: bool) -> str:
     raise Conflict(f"too many shares named {base!r}")
 
 
+def _states(user_id: str) -> dict[str, ShareState]:
+    query = ShareState.select().where(ShareState.user == user_id)
+    return {str(state.grant_id): state for state in query}
+
+
 def mounts(user_id: str) -> list[Mount]:
     """Every share the user received and can still reach, with its mount name."""
     grants = _received(user_id)
-    states = {
-        str(s.grant_id): s
-        for s in ShareState.select().where(ShareState.user == user_id)
-    }
+    states = _states(user_id)
     located = {str(g.id): locate(str(g.node_id)) for g in grants}
     missing = [g for g in grants if str(g.id) not in states and located[str(g.id)]]
     if missing:
-        taken = {str(s.mount_name) for s in states.values()}
         with db.write():
+            # Again under the write lock: a parallel request may have mounted them.
+            states = _states(user_id)
+            missing = [g for g in missing if str(g.id) not in states]
+            taken = {str(s.mount_name) for s in states.values()}
             for grant in missing:
                 where = located[str(grant.id)]
                 assert where is not None
@@ -327,6 +378,9 @@ def mounts(user_id: str) -> list[Mount]:
                 )
                 taken.add(str(state.mount_name))
                 states[str(grant.id)] = state
+        for grant in missing:
+            # Shares are accepted automatically, when the jail first shows them.
+            _record_as(user_id, "share_accepted", grant)
     out: list[Mount] = []
     for grant in grants:
         where = located[str(grant.id)]
@@ -344,20 +398,24 @@ def mount(user_id: str, name: str) -> Mount | None:
 
 
 def set_state(
-    user_id: str,
+    actor: Principal,
     grant_id: str,
     *,
     hidden: bool | None = None,
     synchronize: bool | None = None,
 ) -> Mount:
-    """Hide or show a received share, or start or stop syncing it."""
-    for found in mounts(user_id):
-        if str(found.grant.id) == grant_id:
-            if hidden is not None:
-                found.state.hidden = hidden
-            if synchronize is not None:
-                found.state.synchronize = synchronize
-            with db.write():
-                found.state.save()
-            return found
+    """Hide or show a received share, or start or stop syncing it (OpenCloud
+    audits both as the share's new state: accepted, or declined when unsynced)."""
+    for found in mounts(actor.user_id):
+        if str(found.grant.id) != grant_id:
+            continue
+        if hidden is not None:
+            found.state.hidden = hidden
+        if synchronize is not None:
+            found.state.synchronize = synchronize
+        with db.write():
+            found.state.save()
+        action = "share_accepted" if found.state.synchronize else "share_declined"
+        record(action, actor, found.grant, f"hidden={bool(found.state.hidden)}")
+        return found
     raise NotFound(f"no share {grant_id!r} received")

@@ -18,7 +18,7 @@ from wsgidav import util
 from wsgidav.dav_error import HTTP_FORBIDDEN, HTTP_NOT_FOUND, DAVError
 from wsgidav.dav_provider import DAVCollection
 
-from app import acl, errors, forwarded, shares, spaces, users
+from app import acl, errors, forwarded, reach, shares, spaces, users
 from app.auth.principal import Principal
 from app.models import Grant, Space
 from app.storage.paths import split_path
@@ -59,6 +59,9 @@ def resolve(provider: Any, path: str, environ: dict[str, Any]) -> Any:
     with translated():
         parts = split_path(path)
     if layout == "spaces":
+        if parts and reach.jail_grant_id(parts[0]):
+            # A received share as a space of its own (OpenCloud Web's URLs).
+            return _by_grant(str(reach.jail_grant_id(parts[0])), parts[1:], environ)
         if not parts or parts[0] not in (shares.JAIL_DRIVE_ID, shares.JAIL_ID):
             return NOT_SHARED
         return _jail(parts[1:], environ, principal)
@@ -98,11 +101,22 @@ def _real_shares_folder(
 
 
 def _mounts(environ: dict[str, Any], user_id: str) -> list[shares.Mount]:
+    """The shares the user syncs: one they stopped syncing leaves the jail."""
     # A MOVE resolves four paths: the jail is read once per request.
     found: list[shares.Mount] | None = environ.get("grove.mounts")
     if found is None:
-        found = environ["grove.mounts"] = shares.mounts(user_id)
+        synced = [m for m in shares.mounts(user_id) if m.state.synchronize]
+        found = environ["grove.mounts"] = synced
     return found
+
+
+def _by_grant(
+    grant_id: str, rest: list[str], environ: dict[str, Any]
+) -> Location | None:
+    for mount in _mounts(environ, environ["grove.principal"].user_id):
+        if str(mount.grant.id) == grant_id:
+            return Location(mount.space, mount.parts + rest, mount.grant, not rest)
+    return None
 
 
 def _jail(
