@@ -177,6 +177,11 @@ def update(
                 **changes, credential_generation=User.credential_generation + 1
             )
         query.where(User.id == user.id).execute()
+        if "name" in changes:
+            # The drive's name follows the login name; its folder stays.
+            Space.update(name=changes["name"]).where(
+                (Space.kind == "personal") & (Space.owner == user.id)
+            ).execute()
         if changes.get("account_enabled") is False:
             Session.delete().where(Session.user == user.id).execute()
     audit.record(

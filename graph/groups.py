@@ -20,6 +20,7 @@ from graph.caller import principal
 from graph.users import UserList, UserOut, user_json
 
 GROUP_SELECT = ("id", "description", "displayName", "members")
+UNSUPPORTED_SELECT = frozenset({"mail"})
 GROUP_REQUIRED = ("id", "displayName")
 GROUP_ORDER = {"displayName": lambda group: group.name.lower()}
 MAX_BIND = 20  # members@odata.bind, as the libre-graph document bounds it
@@ -115,7 +116,9 @@ def create_blueprint(grove: Grove) -> Blueprint:
             raise Forbidden("search for a group with $search")
         if query.get("filter"):
             raise BadRequest("$filter is not supported on groups: use $search")
-        select = odata.names(query.get("select"), GROUP_SELECT, "$select")
+        select = odata.names(
+            query.get("select"), GROUP_SELECT, "$select", UNSUPPORTED_SELECT
+        )
         expand = odata.names(query.get("expand"), ("members",), "$expand")
         found = [g for g in groups.listing() if not term or _matches(g, term)]
         found = odata.order(found, query.get("orderby"), GROUP_ORDER)
@@ -147,7 +150,9 @@ def create_blueprint(grove: Grove) -> Blueprint:
     def get(group_id: str, **query: Any) -> Any:
         caller = principal()
         group = groups.get(group_id)
-        select = odata.names(query.get("select"), GROUP_SELECT, "$select")
+        select = odata.names(
+            query.get("select"), GROUP_SELECT, "$select", UNSUPPORTED_SELECT
+        )
         expand = odata.names(query.get("expand"), ("members",), "$expand")
         if not caller.is_admin:
             expand, select = set(), set(select) - {"members"}

@@ -10,10 +10,9 @@ from flask import request
 from app import users
 from app.errors import Forbidden
 from app.instance import Grove
-from graph import odata
 from graph.api import Blueprint, GraphSchema, QuerySchema
 from graph.caller import principal
-from graph.users import UserOut, UserUpdate, apply_update, user_json
+from graph.users import UserOut, UserUpdate, apply_update, expand_names, user_json
 
 # What a user may change about themselves; the rest of userUpdate is for admins.
 OWN_FIELDS = frozenset({"preferredLanguage"})
@@ -37,7 +36,7 @@ def create_blueprint(grove: Grove) -> Blueprint:
     def me(**query: Any) -> Any:
         """The signed-in user; ``$expand=memberOf`` adds their groups."""
         caller = principal()
-        expand = odata.names(query.get("expand"), ("memberOf",), "$expand")
+        expand = expand_names(query.get("expand"))
         return user_json(users.get(caller.user_id), expand=expand)
 
     @blueprint.route("/v1.0/me", methods=["PATCH"])

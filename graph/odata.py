@@ -46,12 +46,22 @@ class ItemQuery(QuerySchema):
     expand = ma.fields.String(data_key="$expand")
 
 
-def names(value: str | None, allowed: Iterable[str], option: str) -> set[str]:
+def names(
+    value: str | None,
+    allowed: Iterable[str],
+    option: str,
+    unsupported: Iterable[str] = (),
+) -> set[str]:
     """A comma-separated option (``$select``, ``$expand``) checked against
-    ``allowed``; empty when absent."""
+    ``allowed``; empty when absent. Names in ``unsupported`` (the libre-graph
+    document knows them, Grove does not implement them) raise NotSupported."""
     if not value:
         return set()
     found = {part.strip() for part in value.split(",") if part.strip()}
+    missing = found & set(unsupported)
+    if missing:
+        listed = ", ".join(sorted(missing))
+        raise NotSupported(f"{option}={listed} is not supported by Grove")
     unknown = found - set(allowed)
     if unknown:
         raise BadRequest(f"{option} does not take {', '.join(sorted(unknown))}")

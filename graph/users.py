@@ -15,7 +15,7 @@ from app.errors import BadRequest, Forbidden
 from app.instance import Grove
 from app.models import Group, User
 from graph import odata
-from graph.api import Blueprint, GraphSchema
+from graph.api import Blueprint, GraphSchema, QuerySchema
 from graph.caller import principal
 
 # Fields of the libre-graph user that Grove does not keep (docs/api.md).
@@ -33,6 +33,10 @@ READ_ONLY_USER_FIELDS = frozenset(
     }
 )
 USER_SELECT = ("id", "displayName", "mail", "memberOf", "onPremisesSamAccountName")
+USER_EXPAND = ("memberOf",)
+# $select and $expand names of the libre-graph document Grove does not answer.
+UNSUPPORTED_SELECT = frozenset({"surname", "drive", "drives"})
+UNSUPPORTED_EXPAND = frozenset({"drive", "drives", "appRoleAssignments"})
 # Always answered: the libre-graph document requires them in every user.
 USER_REQUIRED = ("id", "displayName", "onPremisesSamAccountName")
 USER_ORDER = {
@@ -167,6 +171,21 @@ def apply_update(user: User, body: dict[str, Any], caller: Principal) -> User:
     )
 
 
+class DeleteQuery(QuerySchema):
+    """Grove's own option: remove the user's files now instead of keeping them
+    in the trash for the retention period."""
+
+    purge = ma.fields.Boolean(load_default=False)
+
+
+def select_names(value: str | None) -> set[str]:
+    return odata.names(value, USER_SELECT, "$select", UNSUPPORTED_SELECT)
+
+
+def expand_names(value: str | None) -> set[str]:
+    return odata.names(value, USER_EXPAND, "$expand", UNSUPPORTED_EXPAND)
+
+
 def create_blueprint(grove: Grove) -> Blueprint:
     blueprint = Blueprint("users", __name__, description="Users (libre-graph)")
 
@@ -179,8 +198,8 @@ def create_blueprint(grove: Grove) -> Blueprint:
         term = odata.search_term(query.get("search"))
         if not caller.is_admin and not term:
             raise Forbidden("search for a user with $search")
-        select = odata.names(query.get("select"), USER_SELECT, "$select")
-        expand = odata.names(query.get("expand"), ("memberOf",), "$expand")
+        select = select_names(query.get("select"))
+        expand = expand_names(query.get("expand"))
         keep = odata.compile_filter(query.get("filter"), USER_FILTER)
         found = [
             user
@@ -221,8 +240,8 @@ def create_blueprint(grove: Grove) -> Blueprint:
         """One user, by id or login name."""
         caller = principal()
         user = users.get(user_id)
-        select = odata.names(query.get("select"), USER_SELECT, "$select")
-        expand = odata.names(query.get("expand"), ("memberOf",), "$expand")
+        select = select_names(query.get("select"))
+        expand = expand_names(query.get("expand"))
         if not caller.is_admin and caller.user_id != user.id:
             select = (select or set(USER_SELECT)) - {"memberOf"}
             expand = set()
@@ -241,10 +260,12 @@ def create_blueprint(grove: Grove) -> Blueprint:
         return user_json(apply_update(user, body, caller))
 
     @blueprint.route("/v1.0/users/<string:user_id>", methods=["DELETE"])
+    @blueprint.arguments(DeleteQuery, location="query", as_kwargs=True)
     @blueprint.response(204)
-    def delete(user_id: str) -> None:
+    def delete(user_id: str, purge: bool) -> None:
         """Delete a user: sessions, tokens and shares end; the personal space
-        waits in the trash for the retention period."""
+        waits in the trash for the retention period (``?purge=true``: removed
+        at once)."""
         caller = principal(write=True)
         _require_admin(caller)
         user = users.get(user_id)
@@ -254,6 +275,7 @@ def create_blueprint(grove: Grove) -> Blueprint:
             grove.storage_dir,
             grove.settings.state_dir,
             user.name,
+            purge=purge,
             keep_days=grove.settings.trash_retention_days,
             actor=caller.name,
             address=_address(),

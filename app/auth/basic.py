@@ -75,7 +75,7 @@ def authenticate_password(
     """The principal for a name and password (or None), and whether the password
     was verified now rather than found in the cache (a sign-in worth recording)."""
     user = rows.first(User, name=name)
-    if user is None:
+    if user is None or not user.account_enabled:
         # Spend the same time as for a wrong password: timing must not tell
         # which names exist.
         verify_password(_DUMMY_HASH, password)

@@ -141,6 +141,8 @@ def authenticate(token: str, name: str | None = None) -> tuple[Principal | None,
     if row is None or not hmac.compare_digest(row.secret_hash, _digest(secret)):
         return None, False
     user: User = row.user
+    if not user.account_enabled:
+        return None, False
     if name is not None and name not in (user.name, user.id):
         return None, False
     now = time.time()

@@ -1,0 +1,296 @@
+"""``/v1.0/users``: admins create, change and delete accounts; everyone may
+search for people to share with. Every answer is checked against the official
+Libre Graph document."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from app import groups, users
+from tests.conftest import LiveServer
+from tests.graph.contract import assert_conforms
+
+
+def admin(live: LiveServer) -> requests.Session:
+    return live.session("admin", "admin-password-1")
+
+
+def url(live: LiveServer, path: str = "") -> str:
+    return f"{live.url}/graph/v1.0/users{path}"
+
+
+def new_user(live: LiveServer, name: str, **extra: object) -> dict:
+    body = {
+        "onPremisesSamAccountName": name,
+        "displayName": name.title(),
+        "passwordProfile": {"password": "first password 1"},
+        **extra,
+    }
+    answer = admin(live).post(url(live), json=body, timeout=10)
+    assert answer.status_code == 201, answer.text
+    assert_conforms(answer)
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def listed(live: LiveServer, session: requests.Session, **params: str) -> list[dict]:
+    answer = session.get(url(live), params=params, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert_conforms(answer)
+    return answer.json()["value"]  # type: ignore[no-any-return]
+
+
+def names(found: list[dict]) -> list[str]:
+    return [user["onPremisesSamAccountName"] for user in found]
+
+
+def test_admin_creates_a_user_who_can_sign_in_at_once(live: LiveServer) -> None:
+    made = new_user(live, "bob", mail="bob@example.org", preferredLanguage="fr")
+
+    assert made["onPremisesSamAccountName"] == "bob"
+    assert made["displayName"] == "Bob"
+    assert made["mail"] == "bob@example.org"
+    assert made["preferredLanguage"] == "fr"
+    assert made["id"] == users.get("bob").id
+    bob = live.session("bob", "first password 1")
+    assert bob.get(f"{live.url}/graph/v1.0/me").json()["id"] == made["id"]
+    assert bob.request("PROPFIND", live.dav("bob") + "/").status_code == 207
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "named"),
+    [
+        ({"displayName": "No Login"}, "invalidRequest", "onPremisesSamAccountName"),
+        ({"onPremisesSamAccountName": "x", "shoeSize": 44}, "invalidRequest", "shoe"),
+        ({"onPremisesSamAccountName": "x", "surname": "X"}, "notSupported", "surname"),
+        ({"onPremisesSamAccountName": "x", "identities": []}, "notSupported", "ident"),
+        ({"onPremisesSamAccountName": "x", "id": "1"}, "notSupported", "'id'"),
+        (
+            {"passwordProfile": {"password": "p" * 9, "forceChange": True}},
+            "invalidRequest",
+            "forceChange",
+        ),
+        (
+            {
+                "passwordProfile": {
+                    "password": "p" * 9,
+                    "forceChangePasswordNextSignIn": True,
+                }
+            },
+            "notSupported",
+            "forceChangePasswordNextSignIn",
+        ),
+    ],
+)
+def test_a_create_with_fields_grove_does_not_take_is_refused(
+    live: LiveServer, body: dict, code: str, named: str
+) -> None:
+    full = {
+        "onPremisesSamAccountName": "carol",
+        "displayName": "Carol",
+        "passwordProfile": {"password": "first password 1"},
+        **body,
+    }
+    if "displayName" in body:
+        del full["onPremisesSamAccountName"]
+
+    answer = admin(live).post(url(live), json=full, timeout=10)
+
+    assert answer.status_code == 400
+    assert_conforms(answer)
+    assert answer.json()["error"]["code"] == code
+    assert named in answer.json()["error"]["message"]
+    assert [u.name for u in users.listing()] == ["admin", "alice"]
+
+
+def test_user_names_are_unique_ignoring_case(live: LiveServer) -> None:
+    body = {
+        "onPremisesSamAccountName": "ALICE",
+        "displayName": "Other Alice",
+        "passwordProfile": {"password": "first password 1"},
+    }
+
+    answer = admin(live).post(url(live), json=body, timeout=10)
+
+    assert answer.status_code == 409
+    assert_conforms(answer)
+    assert "ALICE" in answer.json()["error"]["message"]
+
+
+def test_only_admins_manage_users(live: LiveServer, alice: requests.Session) -> None:
+    bob = new_user(live, "bob")
+    body = {
+        "onPremisesSamAccountName": "mallory",
+        "displayName": "Mallory",
+        "passwordProfile": {"password": "first password 1"},
+    }
+
+    answers = [
+        alice.post(url(live), json=body),
+        alice.patch(url(live, f"/{bob['id']}"), json={"displayName": "Bobby"}),
+        alice.delete(url(live, f"/{bob['id']}")),
+        alice.get(url(live)),
+    ]
+
+    for answer in answers:
+        assert answer.status_code == 403, answer.text
+        assert_conforms(answer)
+    assert users.get("bob").display_name == "Bob"
+
+
+def test_others_find_people_by_search_without_their_groups(
+    live: LiveServer, alice: requests.Session
+) -> None:
+    new_user(live, "bob", mail="bob@example.org")
+    new_user(live, "bobby")
+    team = groups.create("team")
+    groups.add_member(team, users.get("bob"))
+
+    found = listed(live, alice, **{"$search": '"bob"', "$select": "memberOf,mail"})
+    admin_found = listed(live, admin(live), **{"$search": "bob", "$expand": "memberOf"})
+
+    assert names(found) == ["bob", "bobby"]
+    assert all("memberOf" not in user for user in found)
+    assert found[0]["mail"] == "bob@example.org"
+    assert admin_found[0]["memberOf"][0]["displayName"] == "team"
+
+
+def test_filter_select_order_and_paging(live: LiveServer) -> None:
+    for name in ("bob", "carol", "dave"):
+        new_user(live, name, mail=f"{name}@example.org")
+    team = groups.create("team")
+    for name in ("carol", "alice"):
+        groups.add_member(team, users.get(name))
+    session = admin(live)
+
+    by_name = listed(live, session, **{"$filter": "displayName eq 'Carol'"})
+    by_start = listed(live, session, **{"$filter": "startswith(mail,'da')"})
+    in_team = listed(live, session, **{"$filter": f"memberOf/any(x:x/id eq {team.id})"})
+    combined = listed(
+        live,
+        session,
+        **{"$filter": f"memberOf/any(x:x/id eq '{team.id}') and not (mail eq '')"},
+    )
+    selected = listed(live, session, **{"$select": "mail", "$orderby": "mail desc"})
+    paged = listed(
+        live,
+        session,
+        **{"$orderby": "onPremisesSamAccountName", "$top": "2", "$skip": "1"},
+    )
+
+    assert names(by_name) == ["carol"]
+    assert names(by_start) == ["dave"]
+    assert sorted(names(in_team)) == ["alice", "carol"]
+    assert names(combined) == ["carol"]
+    assert [u["mail"] for u in selected][:3] == [
+        "dave@example.org",
+        "carol@example.org",
+        "bob@example.org",
+    ]
+    assert set(selected[0]) == {"id", "displayName", "onPremisesSamAccountName", "mail"}
+    assert names(paged) == ["alice", "bob"]
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"$filter": "displayName gt 'a'"}, "invalidRequest"),
+        ({"$filter": "shoeSize eq 1"}, "invalidRequest"),
+        ({"$filter": "displayName eq"}, "invalidRequest"),
+        ({"$filter": "appRoleAssignments/any(x:x/appRoleId eq 1)"}, "notSupported"),
+        ({"$select": "shoeSize"}, "invalidRequest"),
+        ({"$select": "surname"}, "notSupported"),
+        ({"$expand": "drive"}, "notSupported"),
+        ({"$orderby": "id"}, "invalidRequest"),
+        ({"$orderby": "displayName sideways"}, "invalidRequest"),
+        ({"$top": "-1"}, "invalidRequest"),
+        ({"$skip": "many"}, "invalidRequest"),
+    ],
+)
+def test_query_options_grove_cannot_honour_are_refused(
+    live: LiveServer, params: dict, code: str
+) -> None:
+    answer = admin(live).get(url(live), params=params, timeout=10)
+
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == code
+
+
+def test_a_user_is_read_by_id_or_login_name(
+    live: LiveServer, alice: requests.Session
+) -> None:
+    bob = new_user(live, "bob")
+
+    by_id = alice.get(url(live, f"/{bob['id']}"), params={"$expand": "memberOf"})
+    by_name = admin(live).get(url(live, "/bob"), params={"$select": "memberOf"})
+    missing = admin(live).get(url(live, "/nobody"))
+
+    for answer in (by_id, by_name, missing):
+        assert_conforms(answer)
+    assert by_id.json()["onPremisesSamAccountName"] == "bob"
+    assert "memberOf" not in by_id.json()
+    assert by_name.json()["memberOf"] == []
+    assert missing.status_code == 404
+    assert "nobody" in missing.json()["error"]["message"]
+
+
+def test_admin_changes_a_user(live: LiveServer) -> None:
+    bob = new_user(live, "bob")
+    session = admin(live)
+
+    changed = session.patch(
+        url(live, f"/{bob['id']}"),
+        json={
+            "displayName": "Robert",
+            "mail": "rob@example.org",
+            "passwordProfile": {"password": "second password 2"},
+        },
+    )
+    bad_mail = session.patch(url(live, f"/{bob['id']}"), json={"mail": "nope"})
+    read_only = session.patch(url(live, f"/{bob['id']}"), json={"memberOf": []})
+
+    assert changed.status_code == 200, changed.text
+    assert_conforms(changed)
+    assert (changed.json()["displayName"], changed.json()["mail"]) == (
+        "Robert",
+        "rob@example.org",
+    )
+    assert (
+        live.session("bob", "first password 1")
+        .get(f"{live.url}/graph/v1.0/me")
+        .status_code
+        == 401
+    )
+    assert (
+        live.session("bob", "second password 2")
+        .get(f"{live.url}/graph/v1.0/me")
+        .status_code
+        == 200
+    )
+    assert bad_mail.status_code == 400
+    assert "nope" in bad_mail.json()["error"]["message"]
+    assert read_only.json()["error"]["code"] == "notSupported"
+    assert users.get("bob").mail == "rob@example.org"
+
+
+def test_a_disabled_user_cannot_sign_in(live: LiveServer, alice) -> None:
+    alice_id = users.get("alice").id
+    assert alice.get(f"{live.url}/graph/v1.0/me").status_code == 200
+    token = alice.post(f"{live.url}/auth-app/tokens").json()["token"]
+    with_token = live.session("alice", token)
+    assert with_token.get(f"{live.url}/graph/v1.0/me").status_code == 200
+
+    answer = admin(live).patch(
+        url(live, f"/{alice_id}"), json={"accountEnabled": False}
+    )
+    own = admin(live).patch(
+        url(live, f"/{users.get('admin').id}"), json={"accountEnabled": False}
+    )
+
+    assert answer.status_code == 200
+    assert answer.json()["accountEnabled"] is False
+    assert alice.get(f"{live.url}/graph/v1.0/me").status_code == 401
+    assert with_token.get(f"{live.url}/graph/v1.0/me").status_code == 401
+    assert live.session().request("PROPFIND", live.dav()).status_code == 401
+    assert own.status_code == 400
+    assert users.get("admin").account_enabled is True
