@@ -97,6 +97,10 @@ _SOURCE = [
 ]
 
 
+class VersionMismatch(RuntimeError):
+    """The server's major version is not the one the pinned client speaks."""
+
+
 def space_token(space_id: str) -> str:
     return "s:" + space_id
 
@@ -220,6 +224,7 @@ class ElasticBackend(Backend):
         if self._ready:
             return
         with self._lock:
+            self._check_version()
             if not self.client.indices.exists(index=self.index):
                 self.client.indices.create(
                     index=self.index,
@@ -227,6 +232,14 @@ class ElasticBackend(Backend):
                     mappings=INDEX_BODY["mappings"],
                 )
             self._ready = True
+
+    def _check_version(self) -> None:
+        number = str(self.client.info()["version"]["number"])
+        if number.split(".")[0] != str(SERVER_MAJOR):
+            raise VersionMismatch(
+                f"Elasticsearch server {number!r}: Grove's client (elasticsearch "
+                f"{SERVER_MAJOR}.x) needs a server of major version {SERVER_MAJOR}"
+            )
 
     def close(self) -> None:
         self.client.close()

@@ -3,12 +3,14 @@ durable jobs, found by KQL; shares, group shares and project spaces decide
 who finds what, and nobody sees a name or snippet of a file they may not read.
 
 Runs once with SQLite FTS5 and once with the Elasticsearch backend against
-the STAND-IN server of tests/search/es_standin.py (no real server here).
+the STAND-IN server of tests/search/es_standin.py; a third time against a
+real Elasticsearch server when GROVE_TEST_ELASTICSEARCH_URL names one.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,17 +61,24 @@ def standin() -> Iterator[StandIn]:
         server.stop()
 
 
-@pytest.fixture(scope="module", params=["fts5", "elasticsearch-standin"])
+SERVER_URL = os.environ.get("GROVE_TEST_ELASTICSEARCH_URL", "")
+BACKENDS = ["fts5", "elasticsearch-standin"] + (
+    ["elasticsearch-server"] if SERVER_URL else []
+)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
 def world(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     standin: StandIn,
 ) -> Iterator[World]:
     overrides: dict[str, str] = {}
-    if request.param == "elasticsearch-standin":
+    if request.param.startswith("elasticsearch"):
+        real = request.param == "elasticsearch-server"
         overrides = {
             "search_backend": "elasticsearch",
-            "search_elasticsearch_url": standin.url,
+            "search_elasticsearch_url": SERVER_URL if real else standin.url,
             "search_elasticsearch_index": f"grove-{uuid.uuid4().hex[:8]}",
         }
     data = tmp_path_factory.mktemp("search") / "data"

@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -40,6 +41,48 @@ def pytest_report_header() -> str:
         "Elasticsearch API documentation; GROVE_TEST_ELASTICSEARCH_URL unset: no "
         "real Elasticsearch server)"
     )
+
+
+BACKEND_IDS = ("fts5", "elasticsearch-standin", "elasticsearch-server")
+NAMES = {
+    "fts5": "SQLite FTS5",
+    "elasticsearch-standin": (
+        "Elasticsearch backend against the STAND-IN written from the API "
+        "documentation (tests/search/es_standin.py), not a real server"
+    ),
+    "elasticsearch-server": "Elasticsearch backend against a REAL server",
+}
+_outcomes: dict[str, dict[str, int]] = {}
+
+
+def _backend_of(nodeid: str) -> str | None:
+    params = nodeid.rpartition("[")[2] if nodeid.endswith("]") else ""
+    return next((kind for kind in BACKEND_IDS if kind in params), None)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Called for the tests below this folder (conftest hooks are per folder).
+    kind = _backend_of(report.nodeid)
+    if kind is None or (report.when != "call" and not report.skipped):
+        return
+    counts = _outcomes.setdefault(kind, {})
+    counts[report.outcome] = counts.get(report.outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say plainly which search backends the tests ran against."""
+    if not _outcomes:
+        return
+    terminalreporter.section("search backends")
+    for kind in BACKEND_IDS:
+        counts = _outcomes.get(kind)
+        if counts:
+            told = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+            terminalreporter.write_line(f"{kind}: {told} - {NAMES[kind]}")
+    if "elasticsearch-server" not in _outcomes:
+        terminalreporter.write_line(
+            "elasticsearch-server: not run (GROVE_TEST_ELASTICSEARCH_URL unset)"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -331,6 +331,7 @@ class StandIn:
     """The stand-in server on a loopback port; ``url`` for the client."""
 
     def __init__(self) -> None:
+        self.version = "9.0.0"  # what GET / reports
         self.indices: dict[str, Index] = {}
         self.lock = threading.Lock()
         self.requests: list[str] = []
@@ -383,7 +384,7 @@ class StandIn:
     ) -> tuple[int, Any]:
         if not segments:
             return 200, {
-                "version": {"number": "9.0.0"},
+                "version": {"number": self.version},
                 "tagline": "You Know, for Search",
             }
         name = segments[0]
