@@ -1,5 +1,6 @@
-"""Every share role and link type × WebDAV method × file/folder, through the
-share jail, a public link and one's own space: the status each gets.
+"""Every role and link type × WebDAV method × file/folder, through the share
+jail, a public link, a project space's membership and one's own space: the
+status each gets.
 
 One server for the whole module; each case acts on fresh names, so cases do
 not depend on each other's order.
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from app import links, shares, spaces, users
+from app import links, roles, shares, spaces, users
 from app.auth.principal import Principal
 from app.perms import Perm
 from tests.conftest import PASSWORD, LiveServer, make_settings, start_server
@@ -58,8 +59,29 @@ LINK_CAPS = {
 }
 FOLDER_LINKS = ["view", "upload", "edit", "createOnly", "blocksDownload"]
 FILE_LINKS = ["view", "edit", "blocksDownload"]
-METHODS = ["GET", "PUT", "MKCOL", "DELETE", "MOVE", "COPY", "PROPFIND", "PROPPATCH"]
-METHODS += ["LOCK"]
+METHODS = ["GET", "HEAD", "PUT", "MKCOL", "DELETE", "MOVE", "COPY", "PROPFIND"]
+METHODS += ["PROPPATCH", "LOCK"]
+# Space members' roles, on items of a project space (not its root).
+MEMBER_CAPS = {
+    "Manager": ALL,
+    "SpaceEditor": ALL,
+    "SpaceEditorWithoutVersions": ALL,
+    "SpaceViewer": {"read", "list"},
+}
+MEMBER_ROLES = sorted(MEMBER_CAPS)
+# A SpaceEditor denied one folder: for them it does not exist.
+DENIED = {
+    "GET": 404,
+    "HEAD": 404,
+    "PUT": 409,
+    "MKCOL": 409,
+    "DELETE": 404,
+    "MOVE": 404,
+    "COPY": 404,
+    "PROPFIND": 404,
+    "PROPPATCH": 404,
+    "LOCK": 409,
+}
 
 PROPPATCH = (
     '<?xml version="1.0"?><d:propertyupdate xmlns:d="DAV:" xmlns:x="urn:x">'
@@ -83,6 +105,7 @@ class Context:
     auth: tuple[str, str] | None
     mount: bool  # the shared item is a mount (cannot be deleted or renamed)
     personal: str  # a folder URL of the caller's own, for COPY out (or "")
+    denied: bool = False  # a Denied grant keeps the caller out
 
 
 @dataclass
@@ -164,6 +187,7 @@ def _build(live: LiveServer) -> World:
                 True,
                 "",
             )
+    contexts.update(_members(live, alice))
     for kind in ("folder", "file"):
         item_name = f"own-{kind}" + (".txt" if kind == "file" else "")
         path = _make(home, item_name, kind)
@@ -180,6 +204,49 @@ def _build(live: LiveServer) -> World:
     return World(live, contexts)
 
 
+def _members(live: LiveServer, alice: Principal) -> dict[str, Context]:
+    """Members of alice's project space with each space role, and a
+    SpaceEditor denied one folder."""
+    storage = live.settings.storage_dir
+    space = spaces.create_project(storage, "Matrix", creator=users.get("alice"))
+    root = spaces.root_path(storage, space)
+    url = f"{live.url}/dav/spaces/{spaces.drive_id(space)}"
+    tree = live.app.grove.tree(space)
+    contexts: dict[str, Context] = {}
+    for role in [*MEMBER_ROLES, "Denied"]:
+        name = f"m{role}"
+        live.add_user(name)
+        held = roles.SPACE_EDITOR if role == "Denied" else roles.get(role)
+        assert held is not None
+        spaces.add_member(space, "user", users.get(name).id, held.id)
+        for kind in ("folder", "file"):
+            if role == "Denied" and kind == "file":
+                continue  # Denied applies to folders only
+            item_name = f"member-{kind}-{role}" + (".txt" if kind == "file" else "")
+            path = _make(root, item_name, kind)
+            if role == "Denied":
+                shares.share(
+                    alice,
+                    tree.item([item_name]),
+                    Perm.owner(),
+                    grantee_type="user",
+                    grantee_id=name,
+                    role="Denied",
+                )
+            contexts[f"member-{role}-{kind}"] = Context(
+                f"member-{role}-{kind}",
+                kind,
+                frozenset(MEMBER_CAPS.get(role, ALL)),
+                f"{url}/{item_name}",
+                path,
+                (name, PASSWORD),
+                False,
+                live.dav(name),
+                denied=role == "Denied",
+            )
+    return contexts
+
+
 def _make(home: Path, name: str, kind: str) -> Path:
     path = home / name
     if kind == "folder":
@@ -193,10 +260,13 @@ def _make(home: Path, name: str, kind: str) -> Path:
 def expected(context: Context, method: str) -> int:
     """The status a case must get, from the context's capabilities."""
     caps = context.caps
+    if context.denied:
+        return DENIED[method]
     if context.kind == "file":
         return _expected_file(context, method)
     return {
         "GET": 200 if "read" in caps else 403,
+        "HEAD": 200 if "read" in caps else 403,
         "PUT": 201 if "create" in caps else 403,
         "MKCOL": 201 if "create" in caps else 403,
         "DELETE": 204 if "delete" in caps else 403,
@@ -214,12 +284,14 @@ def _expected_file(context: Context, method: str) -> int:
     copy = 201 if "read" in caps else 403
     if not context.personal:
         copy = 409  # a link reaches nothing else to copy to
+    moves = not mount and "rename" in caps
     return {
         "GET": 200 if "read" in caps else 403,
+        "HEAD": 200 if "read" in caps else 403,
         "PUT": 204 if "write" in caps else 403,
         "MKCOL": 405,
-        "DELETE": 403 if mount else 204,
-        "MOVE": (403 if mount else 201) if context.personal else 409,
+        "DELETE": 204 if not mount and "delete" in caps else 403,
+        "MOVE": (201 if moves else 403) if context.personal else 409,
         "COPY": copy,
         "PROPFIND": 207,
         "PROPPATCH": 207 if "write" in caps else 403,
@@ -261,6 +333,7 @@ def act(context: Context, method: str) -> requests.Response:
     )
 
 
+KINDS = ("folder", "file")
 CASES = [
     (name, method)
     for name in [
@@ -268,6 +341,8 @@ CASES = [
         *(f"share-{role}-file" for role in FILE_ROLES),
         *(f"link-{kind}-folder" for kind in FOLDER_LINKS),
         *(f"link-{kind}-file" for kind in FILE_LINKS),
+        *(f"member-{role}-{kind}" for role in MEMBER_ROLES for kind in KINDS),
+        "member-Denied-folder",
         "own-folder",
         "own-file",
     ]
