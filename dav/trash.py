@@ -4,8 +4,7 @@ PROPFIND lists the deleted items (``oc:trashbin-original-filename``,
 ``-original-location``, ``-delete-datetime``, ``-delete-timestamp``); MOVE of
 ``<key>`` with a Destination in the space restores it (a taken name becomes
 ``name (1)`` …); DELETE of ``<key>`` purges it; DELETE of the root empties
-the trash. Listing needs TRASH, restoring TRASH_RESTORE (and CREATE in the
-destination folder), purging TRASH_PURGE, all decided by app.acl.
+the trash. Who may list, restore and purge is app.trashbin's answer (app.acl).
 """
 
 from __future__ import annotations
@@ -20,8 +19,8 @@ from wsgidav.dav_error import (
 )
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection, DAVProvider
 
-from app import acl, audit, errors, spaces
-from app.models import Space, TrashItem
+from app import acl, errors, spaces, trashbin
+from app.models import TrashItem
 from app.storage import trash
 from app.storage.paths import split_path
 from dav.errors import translated
@@ -63,28 +62,29 @@ class TrashProvider(DAVProvider):
         if not parts or len(parts) > 2:
             return None
         try:
-            space = spaces.by_drive_id(parts[0])
+            bin_ = trashbin.open_bin(caller(environ), parts[0])
         except errors.NotFound:
             return None
-        perms = acl.permissions(
-            environ.get("grove.principal"), space, [], memo=acl.request_memo(environ)
-        )
-        if acl.Perm.TRASH not in perms:
-            return None
-        root = TrashRoot("/" + parts[0], environ, space, perms)
+        root = TrashRoot("/" + parts[0], environ, bin_)
         root.provider = self
         if len(parts) == 1:
             return root
         return root.get_member(parts[1])
 
 
+def caller(environ: dict[str, Any]) -> trashbin.Caller:
+    return trashbin.Caller(
+        environ.get("grove.principal"),
+        environ.get("REMOTE_ADDR", ""),
+        acl.request_memo(environ),
+    )
+
+
 class TrashRoot(DAVCollection):
-    def __init__(
-        self, path: str, environ: dict[str, Any], space: Space, perms: acl.Perm
-    ) -> None:
+    def __init__(self, path: str, environ: dict[str, Any], bin_: trashbin.Bin) -> None:
         super().__init__(path, environ)
-        self.space = space
-        self.perms = perms
+        self.bin = bin_
+        self.space = bin_.space
         self._rows: dict[str, TrashItem] | None = None
 
     def rows(self) -> dict[str, TrashItem]:
@@ -209,53 +209,32 @@ class TrashRequestServer(VirtualRequestServer):
             raise DAVError(HTTP_NOT_FOUND)
         return res
 
-    def _audit(self, environ: dict[str, Any], action: str, target: str) -> None:
-        principal = environ.get("grove.principal")
-        audit.record(
-            action,
-            actor=principal.name if principal else "",
-            address=environ.get("REMOTE_ADDR", ""),
-            target=target,
-        )
-
     def do_DELETE(self, environ: dict[str, Any], start_response: Any) -> Any:
         res = self._resource(environ)
         root = res if isinstance(res, TrashRoot) else res.root
-        if acl.Perm.TRASH_PURGE not in root.perms:
-            raise DAVError(HTTP_FORBIDDEN, "not permitted to purge the trash")
-        state_dir = self.grove.settings.state_dir
         with translated():
-            if isinstance(res, TrashRoot):
-                purged = [str(row.id) for row in trash.listing(root.space)]
-                trash.empty(root.space, state_dir)
-            else:
-                purged = [str(res.row.id)]
-                trash.purge(state_dir, res.row)
-        for key in purged:
-            self._audit(environ, "file_trash_delete", f"/{root.space.id}/trash/{key}")
+            trashbin.purge(
+                self.grove,
+                caller(environ),
+                root.bin,
+                None if isinstance(res, TrashRoot) else res.row,
+            )
         return self._send_status(environ, start_response, "204 No Content")
 
     def do_MOVE(self, environ: dict[str, Any], start_response: Any) -> Any:
         res = self._resource(environ)
         if isinstance(res, TrashRoot):
             raise DAVError(HTTP_FORBIDDEN, "move the items of the trash, not the trash")
-        if acl.Perm.TRASH_RESTORE not in res.root.perms:
-            raise DAVError(HTTP_FORBIDDEN, "not permitted to restore from the trash")
         target = destination(environ, self.grove)
-        if target.space.id != res.root.space.id:
-            raise DAVError(HTTP_FORBIDDEN, "items are restored into their own space")
-        if acl.Perm.CREATE not in target.perms:
-            raise DAVError(HTTP_FORBIDDEN, "not permitted to create in the destination")
         with translated():
-            restored = trash.restore(
-                self.grove.tree(target.space),
-                self.grove.settings.state_dir,
+            restored = trashbin.restore(
+                self.grove,
+                caller(environ),
+                res.root.bin,
                 res.row,
                 folder=target.folder,
                 name=target.name,
             )
-        path = "/".join(restored.parts)
-        self._audit(environ, "file_trash_restore", f"/{restored.tree.space.id}/{path}")
         return self._send_status(
             environ,
             start_response,
