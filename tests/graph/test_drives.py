@@ -459,3 +459,54 @@ def test_every_space_change_is_audited(live: LiveServer, alice) -> None:
     assert {(actor, address) for _, actor, address in events} == {
         ("admin", "127.0.0.1")
     }
+
+
+def test_groups_as_members_and_expiring_membership(live: LiveServer, alice) -> None:
+    boss = admin(live)
+    team = boss.post(graph(live, "/v1.0/groups"), json={"displayName": "crew"})
+    assert team.status_code == 201, team.text
+    ref = {"@odata.id": f"{live.url}/graph/v1.0/users/{users.get('alice').id}"}
+    boss.post(graph(live, f"/v1.0/groups/{team.json()['id']}/members/$ref"), json=ref)
+    drive = create(live)
+    url = graph(live, f"/v1beta1/drives/{drive['id']}/root/invite")
+    recipient = {"objectId": team.json()["id"], "@libre.graph.recipient.type": "group"}
+
+    past = boss.post(
+        url,
+        json={
+            "recipients": [recipient],
+            "roles": [roles.SPACE_EDITOR.id],
+            "expirationDateTime": "2020-01-01T00:00:00Z",
+        },
+    )
+    assert past.status_code == 400
+    assert_conforms(past)
+    made = boss.post(
+        url,
+        json={
+            "recipients": [recipient],
+            "roles": [roles.SPACE_EDITOR.id],
+            "expirationDateTime": "2100-01-01T00:00:00Z",
+        },
+    )
+    assert made.status_code == 200, made.text
+    assert_conforms(made)
+    (member,) = made.json()["value"]
+    assert member["grantedToV2"]["group"]["displayName"] == "crew"
+    assert member["expirationDateTime"] == "2100-01-01T00:00:00Z"
+    dav = f"{live.url}/dav/spaces/{drive['id']}"
+    assert alice.put(f"{dav}/by-group.txt", data=b"g").status_code == 201
+    twice = boss.post(
+        url, json={"recipients": [recipient], "roles": [roles.MANAGER.id]}
+    )
+    assert twice.status_code == 409
+    assert_conforms(twice)
+
+    path = f"/v1beta1/drives/{drive['id']}/root/permissions/{member['id']}"
+    endless = boss.patch(graph(live, path), json={"expirationDateTime": None})
+    assert endless.status_code == 200, endless.text
+    assert_conforms(endless)
+    assert "expirationDateTime" not in endless.json()
+    unknown_role = boss.patch(graph(live, path), json={"roles": [roles.EDITOR.id]})
+    assert unknown_role.status_code == 400
+    assert "not a space role" in unknown_role.json()["error"]["message"]
