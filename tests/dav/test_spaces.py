@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from lxml import etree
 
-from app import quota, roles, spaces, users
+from app import links, quota, roles, shares, spaces, users
+from app.auth.principal import Principal
 from app.models import Grant, Space, Version
+from app.perms import Perm
 from tests.graph.contract import assert_conforms
 
 NS = {"d": "DAV:", "oc": "http://owncloud.org/ns"}
@@ -225,3 +228,36 @@ def test_trash_counts_toward_the_quota_versions_do_not(live, alice):
     assert alice.put(f"{url}/b.bin", data=b"3" * 600).status_code == 201
     assert figures() == (1000, 400, 0)
     assert alice.get(drive).json()["quota"]["state"] == "exceeded"
+
+
+def test_a_disabled_space_takes_its_shares_links_and_trash_along(live, alice):
+    space, url = project(live)
+    live.add_user("bob")
+    alice.request("MKCOL", f"{url}/docs")
+    alice.put(f"{url}/docs/a.txt", data=b"a")
+    alice.put(f"{url}/gone.txt", data=b"g")
+    alice.delete(f"{url}/gone.txt")
+    docs = live.app.grove.tree(space).item(["docs"])
+    owner = Principal(users.get("alice").id, "alice")
+    shares.share(
+        owner, docs, Perm.owner(), grantee_type="user", grantee_id="bob", role="Viewer"
+    )
+    link = links.create(owner, docs, Perm.owner(), link_type="view")
+    bob = live.session("bob")
+    jail = f"{live.url}/remote.php/dav/files/bob/Shares"
+    public = f"{live.url}/dav/public-files/{link.link_token}/a.txt"
+    trash = f"{live.url}/dav/spaces/trash-bin/{spaces.drive_id(space)}/"
+    assert bob.get(f"{jail}/docs/a.txt").content == b"a"
+    assert requests.get(public, timeout=10).content == b"a"
+    assert alice.request("PROPFIND", trash, headers={"Depth": "1"}).status_code == 207
+
+    spaces.disable(space)
+    listed = bob.request("PROPFIND", f"{jail}/", headers={"Depth": "1"})
+    assert listed.status_code == 207 and "docs" not in listed.text
+    assert bob.get(f"{jail}/docs/a.txt").status_code == 404
+    assert requests.get(public, timeout=10).status_code == 404
+    assert alice.request("PROPFIND", trash, headers={"Depth": "1"}).status_code == 404
+
+    spaces.restore(Space.get_by_id(space.id))
+    assert bob.get(f"{jail}/docs/a.txt").content == b"a"
+    assert requests.get(public, timeout=10).content == b"a"
