@@ -200,6 +200,28 @@ def user_passwd(
     click.echo(f"password of {name!r} changed")
 
 
+@user.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+@click.option("--display-name", help="Also set the name others see.")
+@_common
+def user_rename(
+    name: str,
+    new_name: str,
+    display_name: str | None,
+    data: Path | None,
+    config_file: Path | None,
+) -> None:
+    """Give an account a new login name: its id, files, folder and shares stay;
+    sign-ins under the old name end."""
+    _grove(data, config_file)
+    with _clear_errors():
+        users.update(
+            users.get(name), name=new_name, display_name=display_name, actor="cli"
+        )
+    click.echo(f"renamed user {name!r} to {new_name!r}")
+
+
 @user.command("delete")
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
