@@ -448,6 +448,16 @@ OPTIONS: tuple[Option, ...] = (
         check=_positive,
     ),
     Option(
+        "external_scan",
+        str,
+        "quarantine",
+        "Files other programs write into the tree, when a `scanner` is set: "
+        "`quarantine` (scanned; an infected one is moved to .grove/quarantine/ and "
+        "audited), `report` (scanned; an infected one stays, logged and audited) or "
+        "`off` (not scanned).",
+        check=_one_of("quarantine", "report", "off"),
+    ),
+    Option(
         "job_threads",
         int,
         2,
@@ -575,6 +585,7 @@ class Settings:
     scan_over_limit: str
     scan_unreachable: str
     scan_timeout_seconds: int
+    external_scan: str
     job_threads: int
     trash_retention_days: int
     versions_retention_days: int

@@ -26,6 +26,8 @@ from huey.api import Huey, TaskWrapper
 from huey.consumer import Consumer
 from huey.contrib.sql_huey import SqlStorage
 
+from app import rows
+
 if TYPE_CHECKING:
     from app.instance import Grove
 
@@ -36,7 +38,12 @@ F = TypeVar("F", bound=Handler)
 
 # Modules that define jobs: imported before a worker runs, so that a worker
 # process knows every job the serving processes may queue.
-TASK_MODULES: tuple[str, ...] = ("app.retention", "app.search.tasks")
+TASK_MODULES: tuple[str, ...] = (
+    "app.retention",
+    "app.search.tasks",
+    "app.storage.follow",
+    "app.storage.sessions",
+)
 
 QUEUE = "grove"
 RETRIES = 3
@@ -112,6 +119,17 @@ class _JobStorage(SqlStorage):
                 if isinstance(index, peewee.ModelIndex):
                     model.add_index(*index._expressions)  # type: ignore[attr-defined]
         return models
+
+    def enqueue(self, data: bytes, priority: float | None = None) -> None:
+        # Compiled once (app/rows.py): every upload queues its indexing, and
+        # peewee took longer to build this insert than SQLite to run it.
+        self.check_conn()
+        params = [self.name, data, priority or 0.0]
+        rows.run(
+            ("job", "enqueue"),
+            lambda: self.Task.insert(queue=params[0], data=data, priority=params[2]),
+            params,
+        )
 
 
 def configure(grove: Grove) -> None:

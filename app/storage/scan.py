@@ -39,7 +39,7 @@ from app.errors import NotFound
 from app.models import Node, Space
 from app.search import hooks as search_hooks
 from app.spaces import root_path
-from app.storage import ids
+from app.storage import follow, ids
 from app.storage.paths import entry_stat
 
 logger = logging.getLogger(__name__)
@@ -392,6 +392,7 @@ class Reconciler:
         dirty: set[str] = set()
         outside: set[str] = set()  # folders not walked whose members changed
         claimed = {entry.node_id for entry in self.entries}
+        changes = follow.Changes()
         for entry in self.entries:
             parent_id = self._parent_id(entry)
             size = 0 if entry.is_dir else entry.st.st_size
@@ -400,10 +401,12 @@ class Reconciler:
                 inserts.append(self._new_row(entry, parent_id, size, now))
                 dirty.add(parent_id)
                 self.result.added += 1
+                changes.created.append(entry.node_id)
                 continue
             place = (row.parent_id, row.name, row.space_id)
             if place != (parent_id, entry.name, self.space_id):
                 self.result.moved += 1
+                changes.moved.append(entry.node_id)
                 dirty.add(parent_id)
                 if row.parent_id not in self.walked and row.parent_id is not None:
                     outside.add(row.parent_id)
@@ -416,6 +419,7 @@ class Reconciler:
             if content and not entry.is_dir:
                 self.result.changed += 1
                 dirty.add(parent_id)
+                changes.updated.append(entry.node_id)
             if place != (parent_id, entry.name, self.space_id) or (
                 content and (not entry.is_dir or row.inode != entry.st.st_ino)
             ):
@@ -441,10 +445,27 @@ class Reconciler:
                 if row.parent_id not in self.walked:
                     outside.add(row.parent_id)
         self.result.removed = len(gone)
+        changes.removed = self._tops(gone)
         self._write(inserts, updates, stale, gone)
         self._sizes(scope, dirty, outside, now)
         if dirty or outside:
             search_hooks.folders_changed(dirty | outside)
+        if changes:
+            follow.queue(self.space_id, changes)
+
+    def _tops(self, gone: set[str]) -> list[str]:
+        """Audit targets of the removed subtrees (a removed folder, not each
+        member), read before their rows go."""
+        targets = []
+        for row_id in gone:
+            row = self.rows.get(row_id)
+            if row is None or row.parent_id in gone:
+                continue
+            path = self._path_of(row)
+            if path is not None:
+                parts = path.relative_to(self.root).parts
+                targets.append(f"/{self.space_id}/{'/'.join(parts)}")
+        return targets
 
     def _new_row(
         self, entry: Entry, parent_id: str, size: int, now: int

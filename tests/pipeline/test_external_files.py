@@ -1,0 +1,174 @@
+"""What follows a change another program makes in the tree: checksum and MIME
+type computed by a durable job (none served before), an audit event per
+change, and the malware scan of ``external_scan`` with a real clamd."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from app import jobs
+from app.models import AuditEvent
+from app.storage.follow import EXTERNAL
+from app.storage.watcher import Watcher
+from tests.conftest import LiveServer, make_settings, start_server
+from tests.dav.test_external_changes import NS, listing, wait_until
+from tests.pipeline.daemons import EICAR, Clamd
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Callback with id .* already exists:RuntimeWarning"
+)
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f")
+TYPE_BODY = (
+    '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getcontenttype/>'
+    "</d:prop></d:propfind>"
+)
+
+
+@contextmanager
+def watching(data: Path, **options: Any) -> Iterator[LiveServer]:
+    """A running Grove (alice exists) whose watcher follows the tree; jobs run
+    only when the test calls ``jobs.run_pending()``."""
+    settings = make_settings(data, watch_batch_ms=50, **options)
+    server, live = start_server(settings)
+    live.add_user("alice")
+    watcher = Watcher(settings)
+    assert watcher.start()
+    try:
+        wait_until(lambda: watcher.scans >= 1)
+        jobs.run_pending()
+        yield live
+    finally:
+        watcher.stop()
+        server.stop()
+
+
+def content_type(live: LiveServer, name: str) -> str | None:
+    answer = live.session().request(
+        "PROPFIND", f"{live.dav()}/{name}", data=TYPE_BODY, headers={"Depth": "0"}
+    )
+    assert answer.status_code == 207, answer.text
+    return etree.fromstring(answer.content).findtext(".//d:getcontenttype", None, NS)
+
+
+def external_events() -> list[tuple[str, str, str]]:
+    """(action, target's last part, outcome) of audit events for external changes."""
+    rows = (
+        AuditEvent.select().where(AuditEvent.detail == EXTERNAL).order_by(AuditEvent.id)
+    )
+    return [(r.action, r.target.rsplit("/", 1)[-1], r.outcome) for r in rows]
+
+
+def shown(live: LiveServer, name: str) -> dict[str, Any] | None:
+    return listing(live).get(name)
+
+
+def checksum_after_jobs(live: LiveServer, name: str) -> str | None:
+    """The checksum shown once the queued jobs ran (the watcher queues them just
+    after its batch shows in listings)."""
+    jobs.run_pending()
+    return shown(live, name)["checksum"]
+
+
+def test_checksum_type_and_audit_follow_external_writes(tmp_path: Path) -> None:
+    with watching(tmp_path / "data") as live:
+        root = live.user_root()
+        (root / "picture.dat").write_bytes(PNG)
+        (root / "~$report.docx").write_bytes(b"owner file of an office suite")
+        entry = wait_until(lambda: shown(live, "picture.dat"))
+        # Until the job ran, no checksum is served (a client would reject it).
+        assert entry["checksum"] is None
+        sha1 = hashlib.sha1(PNG).hexdigest()
+        wait_until(lambda: checksum_after_jobs(live, "picture.dat") == f"SHA1:{sha1}")
+        assert content_type(live, "picture.dat") == "image/png"
+        assert ("file_create", "picture.dat", "ok") in external_events()
+        assert not any(e[1] == "~$report.docx" for e in external_events())
+
+        # Rewritten in place: the old checksum is withdrawn, then recomputed.
+        (root / "picture.dat").write_bytes(b"now plain text\n")
+        wait_until(lambda: shown(live, "picture.dat")["size"] == 15)
+        assert shown(live, "picture.dat")["checksum"] is None
+        sha1 = hashlib.sha1(b"now plain text\n").hexdigest()
+        wait_until(lambda: checksum_after_jobs(live, "picture.dat") == f"SHA1:{sha1}")
+        assert content_type(live, "picture.dat") == "text/plain"
+        assert ("file_update", "picture.dat", "ok") in external_events()
+
+        before = shown(live, "picture.dat")["id"]
+        os.rename(root / "picture.dat", root / "notes.txt")
+        assert wait_until(lambda: shown(live, "notes.txt"))["id"] == before
+        os.mkdir(root / "folder")
+        (root / "folder" / "inside.txt").write_bytes(b"x")
+        wait_until(lambda: shown(live, "folder"))
+        wait_until(
+            lambda: (
+                jobs.run_pending() * 0
+                or ("container_create", "folder", "ok") in external_events()
+            )
+        )
+        os.unlink(root / "folder" / "inside.txt")
+        os.rmdir(root / "folder")
+        wait_until(lambda: shown(live, "folder") is None)
+        wanted = {
+            ("file_rename", "notes.txt", "ok"),
+            ("container_create", "folder", "ok"),
+            ("file_delete", "folder", "ok"),
+        }
+        wait_until(
+            lambda: jobs.run_pending() * 0 or wanted <= set(external_events()),
+            extra=external_events,
+        )
+        # A rename is one event (the listing that found it first kept the row).
+        assert ("file_create", "notes.txt", "ok") not in external_events()
+        assert ("file_delete", "picture.dat", "ok") not in external_events()
+
+
+def infected_events() -> list[tuple[str, str]]:
+    rows = AuditEvent.select().where(
+        (AuditEvent.action == "file_scan") & (AuditEvent.outcome == "infected")
+    )
+    return [(r.target.rsplit("/", 1)[-1], r.detail) for r in rows]
+
+
+def test_an_infected_file_written_on_disk_is_quarantined(
+    tmp_path: Path, clamd: Clamd
+) -> None:
+    options = {"scanner": "clamd", "clamd_address": str(clamd.socket)}
+    with watching(tmp_path / "data", **options) as live:
+        root = live.user_root()
+        (root / "clean.txt").write_bytes(b"nothing to see")
+        (root / "eicar.com").write_bytes(EICAR)
+        wait_until(lambda: shown(live, "eicar.com") and shown(live, "clean.txt"))
+        wait_until(lambda: jobs.run_pending() * 0 or not (root / "eicar.com").exists())
+        quarantined = list((live.settings.state_dir / "quarantine").iterdir())
+        assert [p.read_bytes() for p in quarantined] == [EICAR]
+        assert quarantined[0].stat().st_mode & 0o777 == 0o600
+        [(target, detail)] = infected_events()
+        assert target == "eicar.com" and "Eicar" in detail and "quarantined" in detail
+        wait_until(lambda: shown(live, "eicar.com") is None)
+        assert (root / "clean.txt").exists() and shown(live, "clean.txt")["checksum"]
+
+
+def test_report_keeps_an_infected_file_and_audits_it(
+    tmp_path: Path, clamd: Clamd
+) -> None:
+    options = {
+        "scanner": "clamd",
+        "clamd_address": str(clamd.socket),
+        "external_scan": "report",
+    }
+    with watching(tmp_path / "data", **options) as live:
+        root = live.user_root()
+        (root / "eicar.com").write_bytes(EICAR)
+        wait_until(lambda: shown(live, "eicar.com"))
+        wait_until(lambda: jobs.run_pending() * 0 or infected_events())
+        assert (root / "eicar.com").read_bytes() == EICAR
+        assert not (live.settings.state_dir / "quarantine").exists()
+        [(target, detail)] = infected_events()
+        assert target == "eicar.com" and "quarantined" not in detail
