@@ -174,16 +174,33 @@ def _authenticate() -> None:
 def _blueprints(grove: Grove) -> list[flask_smorest.Blueprint]:
     """The API's blueprints: one line per graph module."""
     # Imported here: the modules import this one for Blueprint and GraphSchema.
-    from graph import audit, drive_items, drives, groups, me, space_members, tags, users
+    from graph import (
+        audit,
+        drive_items,
+        drives,
+        groups,
+        me,
+        role_definitions,
+        shared,
+        sharing,
+        space_members,
+        tags,
+        trash,
+        users,
+    )
 
     return [
         me.create_blueprint(grove),
         users.create_blueprint(grove),
         groups.create_blueprint(grove),
+        role_definitions.create_blueprint(grove),
         drives.create_blueprint(grove),
         drive_items.create_blueprint(grove),
         space_members.create_blueprint(grove),
+        sharing.create_blueprint(grove),
+        shared.create_blueprint(grove),
         tags.create_blueprint(grove),
+        trash.create_blueprint(grove),
         audit.create_blueprint(grove),
     ]
 
