@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from app import jobs
-from app.models import AuditEvent
+from app import jobs, quota
+from app.models import AuditEvent, Space
 from app.storage.follow import EXTERNAL
 from app.storage.watcher import Watcher
 from tests.conftest import LiveServer, make_settings, start_server
@@ -172,3 +172,24 @@ def test_report_keeps_an_infected_file_and_audits_it(
         assert not (live.settings.state_dir / "quarantine").exists()
         [(target, detail)] = infected_events()
         assert target == "eicar.com" and "quarantined" not in detail
+
+
+def test_a_program_filling_a_space_past_its_quota(tmp_path: Path) -> None:
+    """Its files stay, the space reports exceeded, uploads through Grove are
+    refused until the program's files are gone again."""
+    with watching(tmp_path / "data", quota_default=1000) as live:
+        root, alice = live.user_root(), live.session()
+        assert alice.put(f"{live.dav()}/mine.txt", data=b"x" * 100).status_code == 201
+        (root / "dump.bin").write_bytes(b"y" * 1500)
+        wait_until(lambda: listing(live, "", "0")[""]["size"] == 1600)
+        space = Space.get(Space.folder == "users/alice")
+        usage = quota.usage(space, disk_free=10**12)
+        assert (usage.used, usage.remaining, usage.state) == (1600, 0, "exceeded")
+        refused = alice.put(f"{live.dav()}/more.txt", data=b"z")
+        assert refused.status_code == 507, refused.text
+        assert "quota" in refused.text
+        assert not (root / "more.txt").exists()
+        assert (root / "dump.bin").stat().st_size == 1500  # the program's file stays
+        (root / "dump.bin").unlink()
+        wait_until(lambda: listing(live, "", "0")[""]["size"] == 100)
+        assert alice.put(f"{live.dav()}/more.txt", data=b"z").status_code == 201
