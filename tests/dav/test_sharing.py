@@ -116,8 +116,11 @@ def test_the_jail_lists_only_what_was_shared_with_the_caller(
     bob = propfind(shared["bob"], f"{live.url}/dav/spaces/{JAIL}/")
     carol = propfind(shared["carol"], f"{live.dav('carol')}/Shares/")
 
+    legacy = propfind(shared["carol"], f"{live.url}/remote.php/webdav/Shares/")
+
     assert set(bob) == {"Shares", "Docs"}
     assert set(carol) == {"Shares", "Notes"}
+    assert legacy == carol
 
 
 def test_what_the_caller_may_not_see_does_not_exist(live: LiveServer, shared) -> None:

@@ -467,6 +467,9 @@ def test_a_manager_denies_a_member_one_folder(
     assert bob.get(graph(live, by_id)).status_code == 404
     assert carol.get(graph(live, by_id)).status_code == 200
     assert carol.get(f"{mars}/Secret/plan.txt").content == b"p"
+    children = f"/v1.0/drives/{drive}/root/children"
+    seen = {i["name"] for i in bob.get(graph(live, children)).json()["value"]}
+    assert seen == {"open.txt"}
     assert bob.get(graph(live, "/v1beta1/me/drive/sharedWithMe")).json() == {
         "value": []
     }
@@ -500,3 +503,25 @@ def test_permission_listing_query_options(
         refused = alice.get(url, params=params)
         assert refused.status_code == 400
         assert refused.json()["error"]["code"] == code
+
+
+def test_a_file_editor_and_an_upload_only_recipient(
+    live: LiveServer, alice: requests.Session
+) -> None:
+    bob = user(live, "bob")
+    assert alice.put(f"{live.dav()}/report.txt", data=b"v1").status_code == 201
+    report = child(live, alice, "report.txt")
+    drop = folder(live, alice, "alice", "Drop")
+
+    assert invite(live, alice, report, "bob", roles.FILE_EDITOR).status_code == 200
+    assert invite(live, alice, drop, "bob", roles.EDITOR_LITE).status_code == 200
+
+    jail = f"{live.url}/dav/spaces/{JAIL}"
+    assert bob.put(f"{jail}/report.txt", data=b"v2").status_code == 204
+    assert (live.user_root("alice") / "report.txt").read_bytes() == b"v2"
+    assert bob.delete(f"{jail}/report.txt").status_code == 403
+    assert bob.put(f"{jail}/Drop/in.txt", data=b"i").status_code == 201
+    assert bob.get(f"{jail}/Drop/a.txt").status_code in (403, 404)
+    listing = bob.request("PROPFIND", f"{jail}/Drop", headers={"Depth": "1"})
+    assert listing.status_code == 207
+    assert "a.txt" not in listing.text and "in.txt" not in listing.text
