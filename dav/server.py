@@ -38,13 +38,12 @@ from wsgidav.request_server import RequestServer
 
 from app import acl, forwarded
 from app.errors import PreconditionFailed
-from app.pipeline import Origin
 from app.storage import changes
 from app.storage.names import check_new_name
 from app.storage.paths import check_destination
 from app.storage.tree import Item
 from app.storage.upload import Upload
-from dav import propfind, report, tus
+from dav import doors, favorites, propfind, report, tus
 from dav.errors import translated
 from dav.resources import FolderResource
 
@@ -299,8 +298,10 @@ class GroveRequestServer(RequestServer):
 
     def do_PROPPATCH(self, environ: dict[str, Any], start_response: Any) -> Any:
         # Refused whole, not as a 207 with a 403 per property: a read-only
-        # credential gets the same answer as for every other write.
-        self._require_change(environ)
+        # credential gets the same answer as for every other write. A user's
+        # own favourite mark changes nothing of the item (dav/favorites.py).
+        if not favorites.marks_only(environ):
+            self._require_change(environ)
         return super().do_PROPPATCH(environ, start_response)
 
     def do_LOCK(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -403,6 +404,16 @@ class GroveRequestServer(RequestServer):
             self._evaluate_if_new(parent, ref_url, environ)
             # A new member changes the parent's membership (RFC 4918 7.4).
             self._check_write_permission(parent, "0", environ)
+        length = environ.get("CONTENT_LENGTH", "").strip()
+        doors.admit(
+            self.grove,
+            environ,
+            parent.item,
+            name,
+            length=int(length) if length.isdigit() else None,
+            replacing=res.item.size if res else 0,
+            door="put",
+        )
 
         with provider.lock_manager.write_transaction(
             url=ref_url,
@@ -416,13 +427,7 @@ class GroveRequestServer(RequestServer):
             "file.update" if res else "file.create",
             f"/{item.tree.space.id}/{'/'.join(item.parts)}",
         )
-        headers = [
-            ("ETag", f'"{item.etag}"'),
-            ("OC-ETag", f'"{item.etag}"'),
-            ("OC-FileId", item.id),
-        ]
-        if mtime is not None:
-            headers.append(("X-OC-Mtime", "accepted"))
+        headers = doors.answer_headers(item, (res or parent).perms, mtime)
         status = HTTP_NO_CONTENT if res else HTTP_CREATED
         return util.send_status_response(
             environ, start_response, status, add_headers=headers
@@ -455,17 +460,9 @@ class GroveRequestServer(RequestServer):
     ) -> Item:
         settings = self.grove.settings
         upload = Upload(self.grove.staging_dir, durable=settings.durability == "fsync")
-        origin = _origin(environ, "put")
-        length = environ.get("CONTENT_LENGTH", "").strip()
+        origin = doors.origin(environ, "put", environ.get("HTTP_OC_CHECKSUM"))
         try:
             with translated():
-                # Policy that the name and length already break: before the body.
-                upload.pipeline.precheck(
-                    name,
-                    int(length) if length.isdigit() else None,
-                    origin,
-                    f"/{folder.tree.space.id}/{'/'.join([*folder.parts, name])}",
-                )
                 for chunk in _body(environ):
                     upload.write(chunk)
                 return upload.commit(
@@ -473,17 +470,6 @@ class GroveRequestServer(RequestServer):
                 )
         finally:
             upload.abort()
-
-
-def _origin(environ: dict[str, Any], door: str) -> Origin:
-    """Who sends an upload, for the pipeline's checks and audit records."""
-    principal = environ.get("grove.principal")
-    return Origin(
-        actor=principal.name if principal else "",
-        address=environ.get("REMOTE_ADDR", ""),
-        door=door,
-        checksum=environ.get("HTTP_OC_CHECKSUM"),
-    )
 
 
 def _read(stream: Any, size: int) -> bytes:
