@@ -28,6 +28,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import peewee
@@ -67,9 +68,37 @@ _SECRET = re.compile(
 )
 
 
+# An app token's secret part (app.auth.tokens): its identifier stays readable.
+_APP_TOKEN = re.compile(r"\b(grove_[0-9a-f]{16}_)[0-9a-f]{48}\b")
+
+# The WSGI environ of the request this thread serves (app.dispatch binds it):
+# records made on its behalf without an actor or address take the caller's.
+_request: ContextVar[dict[str, Any] | None] = ContextVar("audit_request", default=None)
+
+
 def scrub(text: str) -> str:
     """``text`` with anything that looks like a secret value masked."""
+    text = _APP_TOKEN.sub(lambda m: f"{m.group(1)}***", text)
     return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+
+
+def bind(environ: dict[str, Any] | None) -> None:
+    """Records made while this request is served default to its caller.
+
+    The binding lasts until the thread's next request (or ``bind(None)``):
+    WsgiDAV does its work while the server iterates the response body.
+    """
+    _request.set(environ)
+
+
+def _caller(actor: str, address: str) -> tuple[str, str]:
+    environ = _request.get()
+    if environ is None:
+        return actor, address
+    if not actor:
+        principal = environ.get("grove.principal")
+        actor = principal.name if principal is not None else ""
+    return actor, address or environ.get("REMOTE_ADDR", "")
 
 
 def record(
@@ -83,6 +112,7 @@ def record(
 ) -> None:
     """Queue one audit event durably; failures are logged, never raised."""
     action = OPENCLOUD_NAMES.get(action, action)
+    actor, address = _caller(actor, address)
     if action == "user_feature_changed" and not detail:
         detail = "password"
     values = [time.time(), actor, address, action, scrub(target), outcome]

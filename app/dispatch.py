@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
-from app import filebody, forwarded, links
+from app import audit, filebody, forwarded, links
 from app.auth import sessions
 from app.auth.principal import Principal
 from app.errors import BadRequest, Forbidden, NotFound, Throttled, Unauthorized
@@ -66,6 +66,7 @@ class _Logged:
                 close()
         finally:
             self._on_close(self._sent)
+            audit.bind(None)
 
 
 def _plain(
@@ -167,6 +168,7 @@ class Dispatcher:
             )
 
         slot = filebody.offer(environ) if path.startswith(DAV_PREFIXES) else None
+        audit.bind(environ)
         body = self._route(environ, recording_start_response)
         if slot is not None:
             # gunicorn sends the file itself (sendfile) if it gets its wrapper.

@@ -10,12 +10,12 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from app import db, roles, shares
+from app import audit, db, roles, shares, spaces
 from app.auth.basic import CredentialCache, parse_basic
 from app.auth.passwords import hash_password, verify_password
 from app.auth.principal import Principal
 from app.errors import BadRequest, Forbidden, NotFound, Unauthorized
-from app.models import Grant
+from app.models import Grant, Space
 from app.perms import Perm
 from app.storage.tree import Item
 
@@ -157,10 +157,24 @@ def authenticate(token: str, authorization: str) -> Grant:
     key = f"{token}\0{stored}"
     if _verified.get(key, password) is not None:
         return grant
+    # Audited once per verified password, like a sign-in (app.auth.signin).
     if not verify_password(stored, password):
+        _accessed(grant, "failed")
         raise Unauthorized("wrong link password")
     _verified.put(key, password, str(grant.id), 0)
+    _accessed(grant, "ok")
     return grant
+
+
+def _accessed(grant: Grant, outcome: str) -> None:
+    space = Space.get_by_id(grant.space_id)
+    audit.record(
+        "public_link_accessed",
+        actor=principal(grant).name,
+        target=spaces.resource_id(space, str(grant.node_id)),
+        outcome=outcome,
+        detail=f"grant={grant.id} password",
+    )
 
 
 def principal(grant: Grant) -> Principal:

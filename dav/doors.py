@@ -25,7 +25,7 @@ from wsgidav.dav_error import (
     DAVError,
 )
 
-from app import acl, forwarded, pipeline, quota, spaces
+from app import acl, forwarded, pipeline, spaces
 from app.errors import (
     ContentRefused,
     PreconditionFailed,
@@ -190,9 +190,14 @@ def admit(
     where = f"/{folder.tree.space.id}/{'/'.join([*folder.parts, name])}"
     steps = pipeline.for_state_dir(grove.settings.state_dir)
     with translated():
-        steps.precheck(name, length, origin(environ, door), where)
-        if length is not None:
-            quota.check(folder.tree.space, length - replacing)
+        steps.precheck(
+            name,
+            length,
+            origin(environ, door),
+            where,
+            space=folder.tree.space,
+            replacing=replacing,
+        )
 
 
 def refused_for_good(error: DAVError) -> bool:

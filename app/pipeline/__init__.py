@@ -21,13 +21,14 @@ process), like the ownership policy.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app import audit
+from app import audit, quota
 from app.config import Settings
 from app.errors import (
     ContentRefused,
@@ -41,6 +42,7 @@ from app.pipeline import mime, scanners
 from app.storage.names import check_new_name
 
 if TYPE_CHECKING:
+    from app.models import Space
     from app.storage.tree import Item
     from app.storage.upload import Upload
 
@@ -255,13 +257,36 @@ class Pipeline:
             )
 
     def precheck(
-        self, name: str, size: int | None, origin: Origin, target: str
+        self,
+        name: str,
+        size: int | None,
+        origin: Origin,
+        target: str,
+        *,
+        space: Space | None = None,
+        replacing: int = 0,
     ) -> None:
-        """Refuse what policy already forbids from the name and declared size."""
-        try:
+        """Refuse what policy already forbids from the name and declared size,
+        and (given the ``space``) a declared size over its quota."""
+        with self.auditing(origin, target):
             check_new_name(name)
             self.check_extension(name)
             self.check_declared_size(size)
+            if space is not None and size is not None:
+                quota.check(space, size - replacing)
+
+    def check_quota(
+        self, space: Space, growth: int, origin: Origin, target: str
+    ) -> None:
+        """The quota step, run by the commit under its lock on the content's size."""
+        with self.auditing(origin, target):
+            quota.check(space, growth)
+
+    @contextlib.contextmanager
+    def auditing(self, origin: Origin, target: str) -> Iterator[None]:
+        """Audit a refusal raised inside as a refused ``file_create``."""
+        try:
+            yield
         except GroveError as error:
             self._refused(origin, target, error)
             raise
