@@ -16,6 +16,9 @@ _STATUS: tuple[tuple[type[errors.GroveError], int, str], ...] = (
     (errors.Locked, 423, "itemIsLocked"),
     (errors.Throttled, 429, "tooManyRequests"),
     (errors.InsufficientStorage, 507, "quotaLimitReached"),
+    (errors.TooLarge, 413, "tooLarge"),
+    (errors.UnsupportedType, 415, "unsupportedType"),
+    (errors.ScannerUnavailable, 503, "serviceNotAvailable"),
 )
 
 
@@ -33,6 +36,9 @@ def json_error(status: int, code: str, message: str) -> Response:
 def _answer(error: errors.GroveError) -> Response:
     for kind, status, code in _STATUS:
         if isinstance(error, kind):
+            # The upload pipeline's reasons (virusFound, blockedType …) are the
+            # codes WebDAV's error bodies carry too.
+            code = getattr(error, "code", code)
             response = json_error(status, code, str(error))
             if isinstance(error, errors.Throttled):
                 response.headers["Retry-After"] = str(error.retry_after)
