@@ -223,8 +223,11 @@ def test_links_of_each_kind_with_password_and_expiry(
     assert opened.content == b"alpha"
     put = requests.put(f"{url}/up.txt", data=b"up", auth=("public", "s3cret-pass"))
     assert put.status_code == 201
-    stored = (live.user_root("alice") / "Public" / "up.txt").read_bytes()
-    assert stored == b"up"
+    uploaded = (live.user_root("alice") / "Public" / "up.txt").read_bytes()
+    assert uploaded == b"up"
+
+    stored = str(shares.get(link["id"]).password_hash)
+    assert stored.startswith("$argon2") and "s3cret-pass" not in stored
 
     cleared = alice.post(
         graph(live, item_url(item, f"/permissions/{link['id']}/setPassword")),
@@ -233,6 +236,18 @@ def test_links_of_each_kind_with_password_and_expiry(
     assert_conforms(cleared)
     assert cleared.json()["hasPassword"] is False
     assert requests.get(f"{url}/a.txt").content == b"alpha"
+
+    soon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
+    expiring = alice.patch(
+        graph(live, item_url(item, f"/permissions/{link['id']}")),
+        json={"expirationDateTime": soon.isoformat()},
+    )
+    assert_conforms(expiring)
+    assert "expirationDateTime" in expiring.json()
+    grant = shares.get(link["id"])
+    grant.expires = 1.0
+    grant.save()
+    assert requests.get(f"{url}/a.txt").status_code == 404
 
 
 def test_link_types_that_do_not_fit_are_refused(
