@@ -72,6 +72,7 @@ def features() -> dict[str, bool]:
         "favorites": _built("app.favorites") or _built("app.storage.favorites"),
         "sharing": _built("app.shares"),
         "search": _built("app.search"),
+        "tags": _built("app.tags"),
     }
 
 
@@ -87,7 +88,7 @@ def capabilities() -> dict[str, Any]:
         "versioning": have["versioning"],
         "favorites": have["favorites"],
         "full_text_search": have["search"],
-        "tags": False,
+        "tags": have["tags"],
         "archivers": [],
         "app_providers": [],
         "tus_support": {

@@ -128,6 +128,13 @@ def test_advertised_upload_features_are_served(live, alice):
     assert (live.user_root() / "t.txt").read_bytes() == body
 
 
+def test_advertised_tags_are_served(live, alice):
+    assert ocs.capabilities()["files"]["tags"] is True
+    answer = alice.get(f"{live.url}/graph/v1.0/extensions/org.libregraph/tags")
+    assert answer.status_code == 200
+    assert answer.json()["value"] == []
+
+
 def test_cloud_user_needs_sign_in_and_names_the_caller(live, alice):
     anonymous = requests.get(
         f"{live.url}/ocs/v1.php/cloud/user?format=json", timeout=10
