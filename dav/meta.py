@@ -4,8 +4,9 @@ PROPFIND ``/dav/meta/<fileid>`` gives ``oc:meta-path-for-user`` (the item's
 path in its space); ``/v`` lists the file's versions; ``/v/<key>`` answers GET
 and HEAD with a version's content; COPY of ``/v/<key>`` onto the file
 restores it (the current content becoming a version). Listing and download
-need VERSIONS, restoring VERSIONS_RESTORE and WRITE (app.acl), so a
-SpaceEditorWithoutVersions sees none.
+need VERSIONS, restoring VERSIONS_RESTORE and WRITE (app.acl, through
+app.reach: also on a file shared with the caller), so a
+SpaceEditorWithoutVersions or a Viewer sees none.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from wsgidav.dav_error import (
 )
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection, DAVProvider
 
-from app import acl, audit, spaces
+from app import acl, audit, errors, reach, spaces
 from app.models import Version
-from app.perms import VISIBLE
 from app.storage import lookup, versions
 from app.storage.paths import split_path
 from app.storage.tree import Item
@@ -47,6 +47,24 @@ class MetaProvider(DAVProvider):
     def is_readonly(self) -> bool:
         return False
 
+    def _reach(self, file_id: str, environ: dict[str, Any]) -> reach.Reached | None:
+        """The file as the caller reaches it: own, as a member, or shared."""
+        principal = environ.get("grove.principal")
+        node_id = lookup.node_id_of(file_id)
+        located = lookup.parts_of(node_id)
+        if principal is None or located is None:
+            return None
+        try:
+            return reach.item(
+                self.grove.tree,
+                principal,
+                spaces.drive_id(located[0]),
+                node_id,
+                memo=acl.request_memo(environ),
+            )
+        except errors.NotFound:
+            return None
+
     def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
         with translated():
             parts = split_path(path)
@@ -55,20 +73,10 @@ class MetaProvider(DAVProvider):
             raise DAVError(HTTP_BAD_REQUEST, "a file id is required: /dav/meta/<id>")
         if len(parts) > 3:
             return None
-        node_id = lookup.node_id_of(parts[0])
-        with translated():
-            item = lookup.item(self.grove.tree, node_id)
-        if item is None:
+        reached = self._reach(parts[0], environ)
+        if reached is None:
             return None
-        perms = acl.permissions(
-            environ.get("grove.principal"),
-            item.tree.space,
-            item.parts,
-            memo=acl.request_memo(environ),
-        )
-        if not perms & VISIBLE:
-            return None
-        node = MetaNode("/" + parts[0], environ, item, perms)
+        node = MetaNode("/" + parts[0], environ, reached.item, reached.perms)
         node.provider = self
         if len(parts) == 1:
             return node
@@ -201,7 +209,14 @@ class VersionFile(DAVNonCollection):
         state_dir = self.provider.grove.settings.state_dir
         with translated():
             path = versions.open_content(state_dir, self.row)
-        return open(path, "rb", buffering=1024 * 1024)  # noqa: SIM115
+        content = open(path, "rb", buffering=1024 * 1024)  # noqa: SIM115
+        item = self.node.item
+        audit.record(
+            "file_read",
+            target=f"/{item.tree.space.id}/{'/'.join(item.parts)}",
+            detail=f"version={self.row.id}",
+        )
+        return content
 
 
 class MetaRequestServer(VirtualRequestServer):

@@ -20,7 +20,7 @@ from wsgidav.dav_error import (
 )
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
-from app import acl, audit, favorites, filebody, forwarded, quota
+from app import acl, audit, favorites, filebody, forwarded, pipeline, quota
 from app.models import Grant
 from app.perms import VISIBLE
 from app.storage import changes, props, trash
@@ -310,6 +310,37 @@ class GroveResourceMixin:
                 changes.copy_file(self.item, folder.item, name, staging)
         self.audit("file.copy", f"{self.canonical} -> {dest_path}")
 
+    def handle_copy(self, dest_path: str, *, depth_infinity: bool) -> bool:
+        if self.is_collection:
+            return False
+        _, _, existing = self.provider.destination(dest_path, self.environ)
+        if existing is None or existing.is_collection:
+            return False  # the library's copy (a folder's goes to the trash)
+        self._copy_over(existing, dest_path)
+        return True
+
+    def _copy_over(self, existing: Any, dest_path: str) -> None:
+        """A file copied onto a file overwrites it: the target keeps its id
+        and its previous content becomes a version, as with a PUT."""
+        self.require(acl.Perm.READ)
+        existing.require(acl.Perm.WRITE)
+        principal = self.environ.get("grove.principal")
+        origin = pipeline.Origin(
+            actor=principal.name if principal else "",
+            address=self.environ.get("REMOTE_ADDR", ""),
+            door="copy",
+        )
+        grove = self.provider.grove
+        with translated():
+            changes.copy_over(
+                self.item,
+                existing.item,
+                grove.staging_dir,
+                durable=grove.settings.durability == "fsync",
+                origin=origin,
+            )
+        self.audit("file.copy", f"{self.canonical} -> {dest_path}")
+
 
 def _http_date(text: str) -> float:
     parsed = parsedate_tz(text)
@@ -348,6 +379,7 @@ class FileResource(GroveResourceMixin, DAVNonCollection):
                 "Grove cannot read this file on disk (permission denied); "
                 "ask the administrator to fix its owner or mode",
             ) from error
+        self.audit("file_read", self.canonical)
         if filebody.hand_over(self.environ, file):
             # The dispatcher returns the file to the server (zero-copy GET):
             # the library sends this empty body up through its layers.

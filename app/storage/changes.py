@@ -13,10 +13,14 @@ from pathlib import Path
 from app import db, quota
 from app.errors import BadRequest, Conflict, InsufficientStorage
 from app.models import Node
+from app.pipeline import Origin
 from app.search import hooks as search_hooks
 from app.storage import clone, ids, ownership, props
 from app.storage.names import is_text
 from app.storage.tree import Item
+from app.storage.upload import Upload
+
+COPY_BLOCK = 1024 * 1024
 
 
 def _storage_error(error: OSError, what: str) -> Exception:
@@ -175,6 +179,41 @@ def copy_file(item: Item, folder: Item, name: str, staging: Path) -> Item:
     folder.tree.touch(folder.lineage, copied.size)
     search_hooks.changed(copied.id)
     return copied
+
+
+def copy_over(
+    item: Item,
+    existing: Item,
+    staging: Path,
+    *,
+    durable: bool,
+    origin: Origin | None = None,
+) -> Item:
+    """Copy a file's content onto another file, as any overwrite: the target
+    keeps its id and its previous content becomes a version (app.storage.versions);
+    the content passes the upload pipeline like every write."""
+    folder = existing.tree.item(existing.parts[:-1])
+    if folder is None:
+        raise Conflict(f"the folder of {existing.name!r} is gone")
+
+    def same_file(current: Item | None) -> None:
+        if current is None or current.id != existing.id:
+            raise Conflict(f"{existing.name!r} was replaced meanwhile")
+
+    upload = Upload(staging, durable=durable)
+    try:
+        with open(item.path, "rb") as source:
+            while chunk := source.read(COPY_BLOCK):
+                upload.write(chunk)
+        return upload.commit(
+            folder,
+            existing.name,
+            precondition=same_file,
+            mtime=item.st.st_mtime,
+            origin=origin,
+        )
+    finally:
+        upload.abort()
 
 
 def copy_folder_shell(item: Item, folder: Item, name: str) -> Item:

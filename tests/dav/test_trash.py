@@ -6,6 +6,8 @@ import time
 
 from lxml import etree
 
+from app.models import AuditEvent
+
 NS = {"d": "DAV:", "oc": "http://owncloud.org/ns"}
 TRASH_PROPS = (
     '<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">'
@@ -165,3 +167,49 @@ def test_another_user_cannot_see_or_touch_my_trash(live, alice):
     )
     assert moved.status_code == 404
     assert len(trash_listing(alice, trash)) == 1
+
+
+def test_trash_and_version_changes_are_audited_with_opencloud_names(live, alice):
+    dav, trash = live.dav(), trash_url(live, alice)
+    alice.put(f"{dav}/a.txt", data=b"one")
+    alice.put(f"{dav}/a.txt", data=b"two")
+    alice.put(f"{dav}/b.txt", data=b"b")
+    start = time.time()
+
+    alice.delete(f"{dav}/a.txt")
+    alice.delete(f"{dav}/b.txt")
+    keys = {
+        e["trashbin-original-filename"]: k
+        for k, e in trash_listing(alice, trash).items()
+    }
+    alice.request(
+        "MOVE", f"{trash}/{keys['a.txt']}", headers={"Destination": f"{dav}/a.txt"}
+    )
+    alice.delete(f"{trash}/{keys['b.txt']}")
+    meta = f"{live.url}/dav/meta/{prop(alice, f'{dav}/a.txt', 'fileid')}"
+    listing = alice.request("PROPFIND", f"{meta}/v", headers={"Depth": "1"})
+    (version,) = [
+        h.text
+        for h in etree.fromstring(listing.content).findall(".//d:href", NS)
+        if not h.text.rstrip("/").endswith("/v")
+    ]
+    restored = alice.request(
+        "COPY", live.url + version, headers={"Destination": f"{dav}/a.txt"}
+    )
+    assert restored.status_code == 204
+
+    query = AuditEvent.select().where(AuditEvent.time >= start)
+    events = [(e.action, e.actor, e.target) for e in query.order_by(AuditEvent.id)]
+    actions = [action for action, _, _ in events if action != "file_read"]
+    assert actions == [
+        "file_delete",
+        "file_delete",
+        "file_trash_restore",
+        "file_trash_delete",
+        "file_version_restore",
+    ]
+    assert {actor for _, actor, _ in events} == {"alice"}
+    targets = {action: target for action, _, target in events}
+    assert targets["file_trash_restore"].endswith("/a.txt")
+    assert targets["file_trash_delete"].endswith(keys["b.txt"])
+    assert targets["file_version_restore"].endswith("/a.txt")

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import pytest
 from lxml import etree
+
+from app import shares, spaces, users
+from app.auth.principal import Principal
+from app.perms import Perm
 
 NS = {"d": "DAV:", "oc": "http://owncloud.org/ns"}
 FILEID = (
@@ -112,3 +117,57 @@ def test_another_user_sees_no_versions(live, alice):
     )
     assert copied.status_code == 404
     assert alice.get(f"{dav}/a.txt").content == b"2"
+
+
+@pytest.mark.parametrize(
+    ("role", "listed", "restored"),
+    [("FileEditor", 207, 204), ("Viewer", 404, 404)],
+)
+def test_a_share_recipient_sees_versions_as_the_role_allows(
+    live, alice, role, listed, restored
+):
+    live.add_user("bob")
+    bob = live.session("bob")
+    dav = live.dav()
+    alice.put(f"{dav}/a.txt", data=b"1")
+    alice.put(f"{dav}/a.txt", data=b"2")
+    owner = Principal(user_id=str(users.get("alice").id), name="alice")
+    item = live.app.grove.tree(spaces.personal_space(users.get("alice"))).item(
+        ["a.txt"]
+    )
+    shares.share(
+        owner, item, Perm.owner(), grantee_type="user", grantee_id="bob", role=role
+    )
+    meta = f"{live.url}/dav/meta/{file_id(alice, f'{dav}/a.txt')}"
+    (href,) = version_hrefs(alice, meta)
+
+    assert (
+        bob.request("PROPFIND", f"{meta}/v", headers={"Depth": "1"}).status_code
+        == listed
+    )
+    answer = bob.request(
+        "COPY", live.url + href, headers={"Destination": f"{dav}/a.txt"}
+    )
+    assert answer.status_code == restored
+    assert alice.get(f"{dav}/a.txt").content == (b"1" if restored == 204 else b"2")
+
+
+def test_a_copy_onto_a_file_keeps_its_id_and_a_version(live, alice):
+    dav = live.dav()
+    alice.put(f"{dav}/a.txt", data=b"target")
+    alice.put(f"{dav}/b.txt", data=b"source")
+    target_id = file_id(alice, f"{dav}/a.txt")
+    answer = alice.request(
+        "COPY", f"{dav}/b.txt", headers={"Destination": f"{dav}/a.txt"}
+    )
+    assert answer.status_code == 204, answer.text
+
+    assert alice.get(f"{dav}/a.txt").content == b"source"
+    assert file_id(alice, f"{dav}/a.txt") == target_id
+    meta = f"{live.url}/dav/meta/{target_id}"
+    assert [alice.get(live.url + h).content for h in version_hrefs(alice, meta)] == [
+        b"target"
+    ]
+    trash = f"{live.url}/dav/spaces/trash-bin/{live.drive_id(alice)}/"
+    listing = alice.request("PROPFIND", trash, headers={"Depth": "1"})
+    assert listing.content.count(b"<D:response>") == 1  # nothing went to the trash
