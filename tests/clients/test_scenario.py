@@ -1,7 +1,10 @@
 """The issue's scenario, end to end: alice runs a project space with bob as
-SpaceViewer and carol as SpaceEditor; bob and carol use it with rclone and are
-refused, with the right status, what their roles do not allow. Every /graph
-answer is checked against the official Libre Graph document."""
+SpaceViewer and carol as SpaceEditor, shares a folder of her personal space
+with the group "team" (bob and carol) as Editor and a file by a public link
+with a password. bob and carol use what they got with rclone, the link is
+opened over plain HTTP, and each is refused, with the right status, what the
+role does not allow. Every /graph answer is checked against the official
+Libre Graph document."""
 
 from __future__ import annotations
 
@@ -77,8 +80,9 @@ def invite(
     return session.post(url, json=body, timeout=10)
 
 
-def make_team(live: LiveServer) -> None:
-    """Users bob and carol, and the group "team" of both, made by the admin."""
+def make_team(live: LiveServer) -> str:
+    """Users bob and carol, and the group "team" of both, made by the admin;
+    the group's id."""
     admin = live.session("admin", "admin-password-1")
     for name in ("bob", "carol"):
         live.add_user(name)
@@ -91,6 +95,7 @@ def make_team(live: LiveServer) -> None:
             graph(live, f"/v1.0/groups/{group['id']}/members/$ref"), json=ref
         )
         assert added.status_code == 204, added.text
+    return str(group["id"])
 
 
 def test_project_space_with_a_viewer_and_an_editor(
@@ -183,3 +188,108 @@ def test_project_space_with_a_viewer_and_an_editor(
     restored = alice.patch(drive_url, json={}, headers={"Restore": "T"})
     checked(restored, 200)
     assert "launch.txt" in carol_rclone.ok("lsf", "grove:plans")
+
+
+def item_id(live: LiveServer, session: requests.Session, name: str) -> str:
+    """The id of ``name`` in the root of the caller's personal drive."""
+    listed = checked(session.get(graph(live, "/v1.0/me/drive/root/children")), 200)
+    return next(item["id"] for item in listed["value"] if item["name"] == name)
+
+
+def test_folder_shared_with_a_group_and_a_file_by_link(
+    live: LiveServer, alice: requests.Session, tmp_path: Path
+) -> None:
+    team = make_team(live)
+    bob, carol = live.session("bob"), live.session("carol")
+    home = f"{live.url}/dav/spaces/{live.drive_id(alice)}"
+    assert alice.request("MKCOL", f"{home}/Team docs").status_code == 201
+    agenda = alice.put(f"{home}/Team docs/agenda.txt", data=b"1. launch")
+    assert agenda.status_code == 201
+    flyer = alice.put(f"{home}/flyer.txt", data=b"Come to the launch")
+    assert flyer.status_code == 201
+    assert alice.put(f"{home}/private.txt", data=b"mine").status_code == 201
+    drive = checked(alice.get(graph(live, "/v1.0/me/drive")), 200)["id"]
+
+    # alice shares the folder with the group "team" as Editor.
+    folder = item_id(live, alice, "Team docs")
+    body = {
+        "recipients": [{"objectId": team, "@libre.graph.recipient.type": "group"}],
+        "roles": [roles.EDITOR.id],
+    }
+    invite_url = graph(live, f"/v1beta1/drives/{drive}/items/{folder}/invite")
+    shared = checked(alice.post(invite_url, json=body), 200)
+    assert shared["value"][0]["grantedToV2"]["group"]["id"] == team
+    for session in (bob, carol):
+        received = checked(
+            session.get(graph(live, "/v1beta1/me/drive/sharedWithMe")), 200
+        )
+        assert [item["name"] for item in received["value"]] == ["Team docs"]
+
+    # bob and carol work in it with rclone, through their share jails.
+    clients = {
+        name: Rclone(
+            tmp_path / name,
+            f"{live.url}/remote.php/dav/files/{name}/Shares/Team docs",
+            name,
+        )
+        for name in ("bob", "carol")
+    }
+    copy = tmp_path / "bob-copy"
+    clients["bob"].ok("copy", "grove:", str(copy))
+    assert (copy / "agenda.txt").read_bytes() == b"1. launch"
+    (copy / "minutes.txt").write_bytes(b"bob's minutes")
+    clients["bob"].ok("copyto", str(copy / "minutes.txt"), "grove:minutes.txt")
+    assert alice.get(f"{home}/Team docs/minutes.txt").content == b"bob's minutes"
+    clients["carol"].ok("deletefile", "grove:agenda.txt")
+    assert alice.get(f"{home}/Team docs/agenda.txt").status_code == 404
+
+    # An Editor of a folder may not share it on, nor reach beyond it.
+    again = {
+        "recipients": [
+            {"objectId": users.get("alice").id, "@libre.graph.recipient.type": "user"}
+        ],
+        "roles": [roles.VIEWER.id],
+    }
+    jail_items = bob.get(graph(live, "/v1beta1/me/drive/sharedWithMe")).json()
+    remote = jail_items["value"][0]["remoteItem"]
+    reshare = bob.post(
+        graph(
+            live,
+            f"/v1beta1/drives/{remote['parentReference']['driveId']}"
+            f"/items/{remote['id']}/invite",
+        ),
+        json=again,
+    )
+    assert reshare.status_code == 403, reshare.text
+    assert_conforms(reshare)
+    assert bob.get(f"{home}/private.txt").status_code == 404
+    outside = Rclone(tmp_path / "carol-home", f"{home}", "carol")
+    assert "not found" in outside.refused("lsf", "grove:")
+
+    # The flyer goes out by a public link with a password, used over plain HTTP.
+    flyer_id = item_id(live, alice, "flyer.txt")
+    link = checked(
+        alice.post(
+            graph(live, f"/v1beta1/drives/{drive}/items/{flyer_id}/createLink"),
+            json={"type": "view", "password": "Launch-Code-42"},
+        ),
+        200,
+    )
+    assert link["hasPassword"] is True
+    url = link["link"]["webUrl"]
+    assert requests.get(url, timeout=10).status_code == 401
+    wrong = requests.get(url, auth=("public", "guess"), timeout=10)
+    assert wrong.status_code == 401
+    opened = requests.get(url, auth=("public", "Launch-Code-42"), timeout=10)
+    assert (opened.status_code, opened.content) == (200, b"Come to the launch")
+    changed = requests.put(
+        url, data=b"defaced", auth=("public", "Launch-Code-42"), timeout=10
+    )
+    assert changed.status_code == 403
+    assert alice.get(f"{home}/flyer.txt").content == b"Come to the launch"
+    private = requests.get(
+        f"{link['link']['webUrl']}/%2e%2e/private.txt",
+        auth=("public", "Launch-Code-42"),
+        timeout=10,
+    )
+    assert private.status_code == 400  # the one path-safety function refuses ..
