@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app import acl
+from app import acl, rows
 from app.auth.principal import Principal
 from app.config import Settings
 from app.models import Grant, Node, Space
@@ -25,6 +26,8 @@ from app.search.backend import Backend, Hit
 from app.search.query import Access, Query
 
 logger = logging.getLogger(__name__)
+
+READ = acl.Perm.READ
 
 MAX_LIMIT = 1000
 
@@ -139,10 +142,12 @@ def search(
         scope_folder=scope_folder,
     )
     results = backend(settings).search(query, allowed, limit=limit, offset=offset)
-    found: list[Found] = []
     chains = _Chains()
+    chains.load(hit.node_id for hit in results.hits)
+    check = _Checker(chains, spaces, shares, principal)
+    found: list[Found] = []
     for hit in results.hits:
-        checked = _check(hit, chains, spaces, shares, principal)
+        checked = check(hit)
         if checked is None:
             schedule("search.index", node_id=hit.node_id)
             continue
@@ -150,67 +155,116 @@ def search(
     return Page(found, results.total)
 
 
+# (parent id, name, space id) of a node row
+_Row = tuple[str | None, str, str]
+
+
+def _node_rows(node_ids: list[str]) -> list[Any]:
+    """(id, parent id, name, space id) of these nodes, in one statement."""
+    # Padded to a power of two, so a handful of compiled statements serve all.
+    size = 1 << (len(node_ids) - 1).bit_length()
+    padded = node_ids + [node_ids[-1]] * (size - len(node_ids))
+
+    def build() -> Any:
+        columns = (Node.id, Node.parent_id, Node.name, Node.space)
+        return Node.select(*columns).where(Node.id.in_(padded))
+
+    return list(rows.run(("search.node_rows", size), build, padded).fetchall())
+
+
 class _Chains:
-    """Node rows by id, each read once per search."""
+    """Node rows of the hits and the folders above them, read in a few queries."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, Node | None] = {}
+        self.rows: dict[str, _Row | None] = {}
 
-    def get(self, node_id: str) -> Node | None:
-        if node_id not in self.rows:
-            self.rows[node_id] = Node.get_or_none(Node.id == node_id)
-        return self.rows[node_id]
+    def load(self, node_ids: Iterable[str]) -> None:
+        """Read these rows and their ancestors' (one query per folder level)."""
+        pending = {node_id for node_id in node_ids if node_id not in self.rows}
+        for _ in range(512):
+            if not pending:
+                return
+            for node_id in pending:
+                self.rows[node_id] = None  # unless found below
+            wanted = sorted(pending)
+            for start in range(0, len(wanted), 512):
+                for node_id, parent_id, name, space_id in _node_rows(
+                    wanted[start : start + 512]
+                ):
+                    parent = None if parent_id is None else str(parent_id)
+                    self.rows[str(node_id)] = (parent, str(name), str(space_id))
+            pending = {
+                row[0]
+                for node_id in pending
+                if (row := self.rows[node_id]) is not None
+                and row[0] is not None
+                and row[0] not in self.rows
+            }
 
     def place(self, node_id: str) -> tuple[list[str], list[str]] | None:
         """(ancestor ids root first, path parts) of a node as the table has it."""
-        row = self.get(node_id)
-        if row is None or row.parent_id is None:
+        row = self.rows.get(node_id)
+        if row is None or row[0] is None:
             return None
-        parts = [str(row.name)]
+        parts = [row[1]]
         ancestors: list[str] = []
-        parent_id: str | None = str(row.parent_id)
+        parent_id: str | None = row[0]
         for _ in range(512):
             if parent_id is None:
                 return ancestors[::-1], parts[::-1]
-            parent = self.get(parent_id)
+            parent = self.rows.get(parent_id)
             if parent is None:
                 return None
             ancestors.append(parent_id)
-            if parent.parent_id is not None:
-                parts.append(str(parent.name))
-            parent_id = None if parent.parent_id is None else str(parent.parent_id)
+            if parent[0] is not None:
+                parts.append(parent[1])
+            parent_id = parent[0]
         return None
 
 
-def _check(
-    hit: Hit,
-    chains: _Chains,
-    spaces: dict[str, Space],
-    shares: dict[str, Grant],
-    principal: Principal | None,
-) -> Found | None:
-    """The hit as the user may see it, or None when the index is behind."""
-    place = chains.place(hit.node_id)
-    row = chains.get(hit.node_id)
-    if place is None or row is None or str(row.space_id) != hit.space_id:
-        return None
-    ancestors, parts = place
-    if "/".join(parts) != hit.path:
-        return None
-    space = spaces.get(hit.space_id)
-    if space is not None:
-        perms = acl.permissions(principal, space, parts)
-        if acl.Perm.READ in perms:
-            return Found(hit, space, parts, perms, None)
-        return None
-    for node_id in [*ancestors, hit.node_id]:
-        grant = shares.get(node_id)
-        if grant is None:
-            continue
-        space = Space.get_or_none(Space.id == hit.space_id)
-        if space is None:
+class _Checker:
+    """Each hit checked against the node table and the permission function."""
+
+    def __init__(
+        self,
+        chains: _Chains,
+        spaces: dict[str, Space],
+        shares: dict[str, Grant],
+        principal: Principal | None,
+    ) -> None:
+        self.chains = chains
+        self.spaces = spaces
+        self.shares = shares
+        self.principal = principal
+        self.memo: acl.Memo = {}
+        self.shared_spaces: dict[str, Space | None] = {}
+
+    def __call__(self, hit: Hit) -> Found | None:
+        """The hit as the user may see it, or None when the index is behind."""
+        place = self.chains.place(hit.node_id)
+        row = self.chains.rows.get(hit.node_id)
+        if place is None or row is None or row[2] != hit.space_id:
             return None
-        perms = acl.permissions(principal, space, parts, grant=grant)
-        if acl.Perm.READ in perms:
-            return Found(hit, space, parts, perms, grant)
-    return None
+        ancestors, parts = place
+        if "/".join(parts) != hit.path:
+            return None
+        space = self.spaces.get(hit.space_id)
+        if space is not None:
+            perms = acl.permissions(self.principal, space, parts, memo=self.memo)
+            return Found(hit, space, parts, perms, None) if READ in perms else None
+        for node_id in [*ancestors, hit.node_id]:
+            grant = self.shares.get(node_id)
+            if grant is None:
+                continue
+            space = self._space(hit.space_id)
+            if space is None:
+                return None
+            perms = acl.permissions(self.principal, space, parts, grant=grant)
+            if READ in perms:
+                return Found(hit, space, parts, perms, grant)
+        return None
+
+    def _space(self, space_id: str) -> Space | None:
+        if space_id not in self.shared_spaces:
+            self.shared_spaces[space_id] = Space.get_or_none(Space.id == space_id)
+        return self.shared_spaces[space_id]
