@@ -686,6 +686,11 @@ def load_settings(
         problem = option.check(values[key]) if option.check else None
         if problem:
             errors.append(f"{origin}: {problem} (got {_shown(option, value)})")
+    if (
+        values["search_backend"] == "elasticsearch"
+        and not values["search_elasticsearch_url"]
+    ):
+        errors.append("search_backend 'elasticsearch' needs search_elasticsearch_url")
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
     values["data"] = Path(values["data"]).absolute()

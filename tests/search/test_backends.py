@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from app.config import ConfigError
 from app.search import backend as backends
 from app.search.elastic import ElasticBackend, VersionMismatch
 from app.search.fts import FtsBackend
@@ -45,11 +46,9 @@ def test_config_selects_elasticsearch(tmp_path: Path, standin: StandIn) -> None:
     found.close()
 
 
-def test_elasticsearch_without_a_url_is_refused(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path / "data", search_backend="elasticsearch")
-
-    with pytest.raises(ValueError, match="search_elasticsearch_url"):
-        backends.load(settings)
+def test_elasticsearch_without_a_url_is_refused_at_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="needs search_elasticsearch_url"):
+        make_settings(tmp_path / "data", search_backend="elasticsearch")
 
 
 def test_a_server_of_another_major_version_is_refused() -> None:
