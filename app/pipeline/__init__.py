@@ -38,7 +38,7 @@ from app.errors import (
     UnsupportedType,
     VirusFound,
 )
-from app.pipeline import mime, scanners
+from app.pipeline import checksum, mime, scanners
 from app.storage.names import check_new_name
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class Origin:
     actor: str = ""
     address: str = ""
     door: str = "internal"
-    checksum: str | None = None  # "SHA1:<hex>" as OC-Checksum carries it
+    checksum: str | None = None  # OC-Checksum: "SHA1:<hex> MD5:<hex>" …
 
 
 @dataclasses.dataclass
@@ -111,7 +111,7 @@ def check_extension(pipe: Pipeline, job: Job) -> None:
 
 
 def verify_checksum(pipe: Pipeline, job: Job) -> None:
-    job.upload.verify(job.origin.checksum)
+    checksum.verify(job.upload, job.origin.checksum)
 
 
 def detect_type(pipe: Pipeline, job: Job) -> None:

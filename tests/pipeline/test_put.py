@@ -6,7 +6,9 @@ tests live with them and refuse the EICAR string the same way.
 
 from __future__ import annotations
 
+import hashlib
 import time
+import zlib
 
 import pytest
 from lxml import etree
@@ -206,3 +208,38 @@ def test_a_wrong_checksum_is_refused_by_the_pipeline(live, alice):
     )
     assert answer.status_code == 400
     assert not (live.user_root() / "a.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "SHA1:" + hashlib.sha1(b"hello").hexdigest(),
+        "MD5:" + hashlib.md5(b"hello").hexdigest(),
+        "SHA256:" + hashlib.sha256(b"hello").hexdigest(),
+        "SHA3-256:" + hashlib.sha3_256(b"hello").hexdigest(),
+        # The ownCloud client writes Adler-32 without leading zeros.
+        f"Adler32:{zlib.adler32(b'hello'):x}",
+        f"MD5:{hashlib.md5(b'hello').hexdigest()} SHA1:{'0' * 40}",
+        "SHA1:" + hashlib.sha1(b"hello").hexdigest().upper(),
+    ],
+)
+def test_each_checksum_type_a_client_sends_is_verified(live, alice, header):
+    url = f"{live.dav()}/a.txt"
+    accepted = "0" * 40 not in header
+    answer = alice.put(url, data=b"hello", headers={"OC-Checksum": header})
+    assert answer.status_code == (201 if accepted else 400), answer.text
+    assert (live.user_root() / "a.txt").exists() == accepted
+    wrong = header.replace(header[-4:], "0000")
+    refused = alice.put(url, data=b"other", headers={"OC-Checksum": wrong})
+    assert refused.status_code == 400, refused.text
+    assert "does not match" in refused.text
+
+
+def test_a_malformed_checksum_is_refused_and_an_unknown_type_passed_over(live, alice):
+    url = f"{live.dav()}/a.txt"
+    for header in ("SHA1", "MD5:xyz", "SHA1:"):
+        answer = alice.put(url, data=b"hello", headers={"OC-Checksum": header})
+        assert answer.status_code == 400, header
+    assert not (live.user_root() / "a.txt").exists()
+    unknown = alice.put(url, data=b"hello", headers={"OC-Checksum": "BLAKE9:00ff"})
+    assert unknown.status_code == 201
