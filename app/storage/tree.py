@@ -274,7 +274,7 @@ class SpaceTree:
         elif parent_id is None:
             node_id = str(self.space.id)
         else:
-            node_id = ids.read_id(path)
+            node_id = ids.read_id(path) or self._replaced(path, st, parent_id, name)
         row = rows.first(Node, id=node_id) if node_id else None
         if row is not None and (row.parent_id, row.name) != (parent_id, name):
             if row.inode != st.st_ino:
@@ -309,6 +309,27 @@ class SpaceTree:
             Node.insert(**row.__data__).on_conflict_replace().execute()
         self._follow(created=[node_id])
         return row
+
+    def _replaced(
+        self, path: Path, st: os.stat_result, parent_id: str, name: str
+    ) -> str | None:
+        """The id of the file that a file without an id was renamed over (an
+        editor's save: write a temporary file, rename it over the original),
+        or of the same file whose attribute was lost; None for a new file.
+
+        Only the attribute is written: the row keeps its old inode and size, so
+        the next listing or watcher batch sees the change and brings the row
+        and the folder sizes in step, as for any rewrite.
+        """
+        row = Node.get_or_none((Node.parent_id == parent_id) & (Node.name == name))
+        if row is None or row.is_dir or not stat.S_ISREG(st.st_mode):
+            return None
+        try:
+            ids.write_id(path, str(row.id))
+        except OSError as error:
+            logger.warning("cannot store id of %r: %s", str(path), error)
+            return None
+        return str(row.id)
 
     def _target(self, parts: list[str]) -> str:
         return f"/{self.space.id}/{'/'.join(parts)}"

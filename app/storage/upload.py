@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from app import db, pipeline, quota, rows
+from app import audit, db, pipeline, rows
 from app.errors import (
     BadRequest,
     ChecksumMismatch,
@@ -72,6 +72,7 @@ class Upload:
         self.path = staging_dir / f"{uuid.uuid4()}{STAGING_SUFFIX}"
         self.durable = durable
         self.size = 0
+        self.started_ns = time.time_ns()
         self._sha1 = hashlib.sha1()
         # The steps every door's content passes at commit (app/pipeline).
         self.pipeline = pipeline.for_state_dir(staging_dir.parent)
@@ -140,6 +141,33 @@ class Upload:
         if mtime is not None:
             os.utime(self.path, (mtime, mtime))
 
+    def _lost_to_another_program(self, existing: Item) -> bool:
+        return versions.versioned(existing.name) and changed_on_disk_since(
+            existing, self.started_ns
+        )
+
+    def _keep_as_version(self, existing: Item, job: pipeline.Job) -> None:
+        """Another program wrote the file while this upload streamed in: its
+        write is newer than what the client started from, so it stays, and
+        the upload is kept as a version instead of being lost."""
+        self._flush()
+        key = versions.keep_content(
+            self.path, existing, self.staging_dir.parent, sha1=self.sha1
+        )
+        audit.record(
+            "file_update",
+            actor=job.origin.actor,
+            address=job.origin.address,
+            target=job.target,
+            outcome="conflict",
+            detail=f"changed on disk during the upload; kept as version {key}",
+        )
+        raise PreconditionFailed(
+            f"{existing.name!r} was changed on disk by another program while this "
+            f"upload was in progress: that content stays, and the upload is kept "
+            f"as version {key}"
+        )
+
     def commit(
         self,
         folder: Item,
@@ -165,8 +193,11 @@ class Upload:
         with commit_lock(self.staging_dir.parent):
             existing = tree.item(folder.parts + [name])
             precondition(existing)
+            if existing is not None and self._lost_to_another_program(existing):
+                self._keep_as_version(existing, job)
             # Under the commit lock: two uploads cannot both take the last room.
-            quota.check(tree.space, self.size - (existing.size if existing else 0))
+            growth = self.size - (existing.size if existing else 0)
+            self.pipeline.check_quota(tree.space, growth, job.origin, job.target)
             attrs = ids.grove_attrs(existing.path) if existing else {}
             node_id = existing.id if existing else ids.new_id()
             target = existing.path if existing else folder.path / name
@@ -201,6 +232,16 @@ class Upload:
             touch_rows(folder.lineage, st.st_size - (existing.size if existing else 0))
         search_hooks.changed(node_id)  # indexed after the commit, as a job
         return Item(tree, folder.parts + [target.name], target, row, st, folder.lineage)
+
+
+def changed_on_disk_since(item: Item, since_ns: int) -> bool:
+    """Whether another program wrote ``item`` after ``since_ns``: its content is
+    not what Grove recorded (Grove's own commits record it, and so does the
+    job that follows external writes) and it was written, or put in place by
+    a rename, after that moment."""
+    if item.is_dir or item.row.checksum_stamp == ids.content_stamp(item.st):
+        return False
+    return max(item.st.st_mtime_ns, item.st.st_ctime_ns) > since_ns
 
 
 def _fsync_dir(path: Path) -> None:

@@ -90,6 +90,28 @@ def kept(existing: Item | None, state_dir: Path) -> Iterator[None]:
         )
 
 
+def keep_content(path: Path, item: Item, state_dir: Path, *, sha1: str) -> str:
+    """Move the file at ``path`` (staged content that lost to another writer)
+    into ``item``'s versions; the new version's key."""
+    space_id = str(item.tree.space.id)
+    key = ids.new_id()
+    folder = node_dir(state_dir, space_id, item.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.rename(path, folder / key)
+    st = os.stat(folder / key)
+    with db.write():
+        Version.create(
+            id=key,
+            space=space_id,
+            node_id=item.id,
+            size=st.st_size,
+            mtime_ns=st.st_mtime_ns,
+            sha1=sha1,
+            created=time.time(),
+        )
+    return key
+
+
 def listing(node_id: str) -> list[Version]:
     """A file's versions, newest first."""
     query = Version.select().where(Version.node_id == node_id)

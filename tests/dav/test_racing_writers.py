@@ -1,0 +1,117 @@
+"""A program writes a file while a client PUTs the same file: the result is one
+complete content or the other, never a mix, and the loser is kept as a version.
+
+The program's write lands in the middle of the upload's body (the body is a
+generator that pauses halfway), so the order is fixed, not left to timing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from app.models import AuditEvent
+from tests.conftest import LiveServer
+from tests.dav.test_versions import file_id, version_hrefs
+
+HALF = 256 * 1024
+UPLOAD = b"u" * (2 * HALF)
+
+
+def in_place(path: Path, content: bytes) -> None:
+    with open(path, "r+b") as handle:
+        handle.truncate(0)
+        handle.write(content)
+
+
+def rename_over(path: Path, content: bytes) -> None:
+    temporary = path.with_name(".save.tmp")
+    temporary.write_bytes(content)
+    os.rename(temporary, path)
+
+
+def body(staging: Path, meanwhile: Callable[[], None]) -> Iterator[bytes]:
+    """The upload's body; ``meanwhile`` runs once the server has begun taking
+    it in (its staging file exists), before the second half is sent."""
+    yield UPLOAD[:HALF]
+    deadline = time.monotonic() + 10
+    while not any(staging.glob("*")):
+        assert time.monotonic() < deadline, "the upload never began"
+        time.sleep(0.01)
+    meanwhile()
+    yield UPLOAD[HALF:]
+
+
+def staging(live: LiveServer) -> Path:
+    return live.settings.state_dir / "uploads"
+
+
+def versions_of(live: LiveServer, alice: requests.Session, name: str) -> list[bytes]:
+    fileid = file_id(alice, f"{live.dav()}/{name}")
+    hrefs = version_hrefs(alice, f"{live.url}/dav/meta/{fileid}")
+    return [alice.get(live.url + href).content for href in hrefs]
+
+
+@pytest.mark.parametrize("write", [in_place, rename_over])
+def test_a_program_writing_during_an_upload_wins_and_the_upload_is_kept(
+    live: LiveServer, alice: requests.Session, write: Callable[[Path, bytes], None]
+) -> None:
+    url = f"{live.dav()}/report.txt"
+    assert alice.put(url, data=b"first").status_code == 201
+    path = live.user_root() / "report.txt"
+    answer = alice.put(
+        url, data=body(staging(live), lambda: write(path, b"the program's content"))
+    )
+    assert answer.status_code == 412, answer.text
+    assert "changed on disk by another program" in answer.text
+    assert path.read_bytes() == b"the program's content"
+    assert alice.get(url).content == b"the program's content"
+    # Nothing is lost: the upload and the first content are versions.
+    assert versions_of(live, alice, "report.txt")[0] == UPLOAD
+    event = AuditEvent.select().where(AuditEvent.outcome == "conflict").get()
+    assert event.action == "file_update" and event.actor == "alice"
+    assert not list((live.settings.state_dir / "uploads").glob("*"))
+
+
+def test_an_upload_after_the_program_wins_and_keeps_its_content(
+    live: LiveServer, alice: requests.Session
+) -> None:
+    url = f"{live.dav()}/report.txt"
+    assert alice.put(url, data=b"first").status_code == 201
+    path = live.user_root() / "report.txt"
+    before = file_id(alice, url)
+    rename_over(path, b"the program's content")
+    # An editor's save: the file renamed over the original takes its id, also
+    # when a request finds it before the watcher does.
+    assert file_id(alice, url) == before
+    answer = alice.put(url, data=body(staging(live), lambda: None))
+    assert answer.status_code == 204, answer.text
+    assert path.read_bytes() == UPLOAD
+    # The program's content is a version; "first", which the program replaced
+    # outside Grove, is not (Grove held no copy of it).
+    assert versions_of(live, alice, "report.txt") == [b"the program's content"]
+
+
+def test_two_uploads_through_grove_do_not_count_as_another_program(
+    live: LiveServer, alice: requests.Session
+) -> None:
+    """The later commit wins, the other upload's content becomes a version."""
+    url = f"{live.dav()}/report.txt"
+    assert alice.put(url, data=b"first").status_code == 201
+    other = live.session()
+
+    def second_upload() -> None:
+        assert other.put(url, data=b"the second upload").status_code == 204
+
+    answer = alice.put(url, data=body(staging(live), second_upload))
+    assert answer.status_code == 204, answer.text
+    assert alice.get(url).content == UPLOAD
+    assert versions_of(live, alice, "report.txt")[:2] == [
+        b"the second upload",
+        b"first",
+    ]
