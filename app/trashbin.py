@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from app import acl, audit, spaces
+from app import acl, audit, locks, reach, spaces
 from app.auth.principal import Principal
-from app.errors import Forbidden, NotFound
+from app.errors import Forbidden, Locked, NotFound
 from app.models import Space, TrashItem
 from app.perms import Perm
 from app.storage import trash
@@ -54,6 +55,24 @@ def open_bin(caller: Caller, drive_id: str) -> Bin:
     if Perm.TRASH not in perms:
         raise NotFound(f"no trash {drive_id!r}")
     return Bin(space, perms)
+
+
+def delete(grove: Grove, caller: Caller, reached: reach.Reached) -> TrashItem:
+    """Move an item the caller reached into its space's trash (the API's
+    DeleteDriveItem; WebDAV's DELETE checks its locks in the library)."""
+    item = reached.item
+    if not item.parts:
+        raise Forbidden("a drive's root is not deleted as an item: disable the drive")
+    if Perm.DELETE not in reached.perms:
+        raise Forbidden(f"not permitted to delete {item.name!r}")
+    root = quote(f"/{reached.space.id}/" + "/".join(item.parts))
+    if locks.conflicts(root, scope="shared", depth="infinity"):
+        raise Locked(f"{item.name!r} or something in it is locked")
+    actor_id = caller.principal.user_id if caller.principal else ""
+    row = trash.trash(item, grove.settings.state_dir, actor_id=actor_id)
+    path = "/".join(item.parts)
+    _audit(caller, "file_delete", f"/{reached.space.id}/{path}", "")
+    return row
 
 
 def restore(

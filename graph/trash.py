@@ -1,12 +1,13 @@
 """``/v1.0/extensions/org.grove/trash/{drive-id}``: a drive's trash in the API.
 
-The libre-graph document has no trash endpoints (only DeleteDriveItem, which
-moves to the trash), so these are Grove's own, named like libre-graph's
-extensions: GET lists the trashed items as driveItems with the document's
-``deleted`` and ``trash`` facets; ``POST …/{key}/restore`` puts one back
-(optionally into another folder of the drive, under another name; a taken
-name becomes ``name (1)``); DELETE of ``…/{key}`` purges one, DELETE of the
-trash empties it. Who may do what is app.trashbin's answer, as over WebDAV.
+The libre-graph document has no trash endpoints, only DeleteDriveItem (which
+moves an item to the trash, served here too); these are Grove's own, named
+like libre-graph's extensions: GET lists the trashed items as driveItems
+with the document's ``deleted`` and ``trash`` facets; ``POST …/{key}/restore``
+puts one back (optionally into another folder of the drive, under another
+name; a taken name becomes ``name (1)``); DELETE of ``…/{key}`` purges one,
+DELETE of the trash empties it. Who may do what is app.trashbin's answer,
+as over WebDAV.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import marshmallow as ma
 from flask import Response, request
 from flask.typing import ResponseReturnValue
 
-from app import spaces, trashbin, users
+from app import reach, spaces, trashbin, users
 from app.errors import BadRequest, NotFound
 from app.instance import Grove
 from app.models import TrashItem
@@ -125,6 +126,16 @@ def create_blueprint(grove: Grove) -> Blueprint:
         who = _caller(write=True)
         bin_ = trashbin.open_bin(who, drive_id)
         trashbin.purge(grove, who, bin_, trash.get(bin_.space, key))
+        return Response(status=204)
+
+    @blp.route("/v1beta1/drives/<drive_id>/items/<item_id>", methods=["DELETE"])
+    @blp.response(204)
+    def delete_item(drive_id: str, item_id: str) -> ResponseReturnValue:
+        """Move an item to its drive's trash (libre-graph's DeleteDriveItem)."""
+        principal = caller.principal(write=True)
+        who = trashbin.Caller(principal, request.remote_addr or "", memo={})
+        reached = reach.item(grove.tree, principal, drive_id, item_id, who.memo)
+        trashbin.delete(grove, who, reached)
         return Response(status=204)
 
     @blp.route(PATH + "/<key>/restore", methods=["POST"])

@@ -6,6 +6,7 @@ import requests
 
 from app import users
 from tests.conftest import LiveServer
+from tests.graph.contract import assert_conforms
 
 BASE = "/graph/v1.0/extensions/org.grove/trash"
 
@@ -113,3 +114,55 @@ def test_others_neither_see_nor_touch_my_trash(
     assert bob.delete(f"{url}/{entry['id']}").status_code == 404
     assert bob.delete(url).status_code == 404
     assert len(listed(alice, url)) == 1
+
+
+def fileid(session: requests.Session, url: str) -> str:
+    answer = session.request(
+        "PROPFIND",
+        url,
+        headers={"Depth": "0"},
+        data='<?xml version="1.0"?><d:propfind xmlns:d="DAV:" '
+        'xmlns:oc="http://owncloud.org/ns"><d:prop><oc:fileid/></d:prop></d:propfind>',
+    )
+    assert answer.status_code == 207, answer.text
+    return answer.text.split("<oc:fileid>")[1].split("<")[0]
+
+
+def test_delete_drive_item_moves_it_to_the_trash(
+    live: LiveServer, alice: requests.Session
+) -> None:
+    dav, drive = live.dav(), live.drive_id(alice)
+    items = f"{live.url}/graph/v1beta1/drives/{drive}/items"
+    alice.request("MKCOL", f"{dav}/docs")
+    alice.put(f"{dav}/docs/a.txt", data=b"a")
+    alice.put(f"{dav}/locked.txt", data=b"l")
+    docs = fileid(alice, f"{dav}/docs")
+
+    gone = alice.delete(f"{items}/{docs}")
+    assert gone.status_code == 204, gone.text
+    assert_conforms(gone)
+    assert alice.get(f"{dav}/docs/a.txt").status_code == 404
+    (entry,) = listed(alice, trash_of(live, alice))
+    assert entry["name"] == "docs" and entry["folder"] == {}
+
+    lock = alice.request(
+        "LOCK",
+        f"{dav}/locked.txt",
+        data='<?xml version="1.0"?><d:lockinfo xmlns:d="DAV:"><d:lockscope>'
+        "<d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype>"
+        "</d:lockinfo>",
+    )
+    assert lock.status_code == 200
+    locked = alice.delete(f"{items}/{fileid(alice, f'{dav}/locked.txt')}")
+    assert locked.status_code == 423
+    assert_conforms(locked)
+    assert alice.get(f"{dav}/locked.txt").content == b"l"
+
+    root = alice.delete(f"{items}/{fileid(alice, f'{dav}/')}")
+    assert root.status_code == 403
+    live.add_user("bob")
+    bob = live.session("bob")
+    assert (
+        bob.delete(f"{items}/{fileid(alice, f'{dav}/locked.txt')}").status_code == 404
+    )
+    assert alice.delete(f"{items}/{docs}").status_code == 404  # already in the trash
