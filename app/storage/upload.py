@@ -20,7 +20,6 @@ from pathlib import Path
 from app import audit, db, pipeline, rows
 from app.errors import (
     BadRequest,
-    ChecksumMismatch,
     InsufficientStorage,
     PreconditionFailed,
     TooLarge,
@@ -98,16 +97,6 @@ class Upload:
             raise _disk_error(error) from error
         self._sha1.update(chunk)
         self.size += len(chunk)
-
-    def verify(self, checksum_header: str | None) -> None:
-        """Check an ``OC-Checksum: SHA1:<hex>`` header; other types are ignored."""
-        if not checksum_header:
-            return
-        kind, _, value = checksum_header.strip().partition(":")
-        if kind.upper() == "SHA1" and value.lower() != self.sha1:
-            raise ChecksumMismatch(
-                f"content SHA1 {self.sha1} does not match OC-Checksum {value!r}"
-            )
 
     def abort(self) -> None:
         if self._fd >= 0:
