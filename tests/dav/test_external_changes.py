@@ -16,6 +16,7 @@ import pytest
 import requests
 from lxml import etree
 
+from app import spaces, users
 from app.storage.ids import read_id
 from app.storage.watcher import Watcher
 from tests.conftest import LiveServer, make_settings, start_server
@@ -293,3 +294,35 @@ def test_rsync_with_xattrs_gets_new_ids_for_copies(watched):
     assert now["r/a"]["id"] == original["r/a"]["id"]
     assert now["r-copy/a"]["id"] != original["r/a"]["id"]
     assert len({v["id"] for v in now.values()}) == len(now)
+
+
+def test_a_move_between_spaces_on_disk_keeps_the_id(watched: LiveServer) -> None:
+    """``mv`` from alice's personal space into a project space she manages."""
+    alice = watched.session()
+    user = users.get("alice")
+    project = spaces.create_project(
+        watched.settings.storage_dir, "Team Docs", creator=user
+    )
+    project_dav = f"{watched.url}/dav/spaces/{project.id}"
+    assert alice.put(f"{watched.dav()}/move me.txt", data=b"travels").status_code == 201
+    before = listing(watched)["move me.txt"]["id"]
+    personal_etag = root_of(watched)["etag"]
+    target = watched.settings.storage_dir / project.folder / "move me.txt"
+    os.rename(watched.user_root() / "move me.txt", target)
+
+    def arrived() -> str | None:
+        answer = alice.request(
+            "PROPFIND",
+            f"{project_dav}/move%20me.txt",
+            data=BODY,
+            headers={"Depth": "0"},
+        )
+        if answer.status_code != 207:
+            return None
+        fileid = etree.fromstring(answer.content).findtext(".//oc:fileid", None, NS)
+        return fileid.rpartition("!")[2] if fileid else None
+
+    assert wait_until(arrived) == before
+    assert wait_until(lambda: "move me.txt" not in listing(watched))
+    assert root_of(watched)["etag"] != personal_etag
+    assert alice.get(f"{project_dav}/move%20me.txt").content == b"travels"
