@@ -5,7 +5,8 @@
 spaces URL, answers every item the caller marked (``oc:favorite`` by
 PROPPATCH) and may still see, with the asked properties as PROPFIND gives
 them. Items of the caller's own space keep the request's URL layout; others
-are named by their space URL (``/dav/spaces/<drive-id>/…``).
+are named by their space URL (``/dav/spaces/<drive-id>/…``), and items shared
+with the caller by the share's (``/dav/spaces/<jail drive id>!<share id>/…``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from lxml import etree
 from wsgidav import util
 from wsgidav.dav_error import HTTP_BAD_REQUEST, DAVError
 
-from app import favorites, spaces
+from app import favorites, shares, spaces
 from app.models import Space
 from app.storage import lookup
 from dav import properties, propfind, report
@@ -82,23 +83,52 @@ def _provider_for(
     own = space.kind == "personal" and space.owner_id == user_id
     if own and provider.layout in ("files", "home"):
         return provider
+    return _spaces_provider(environ)
+
+
+def _spaces_provider(environ: dict[str, Any]) -> Any:
     return environ["wsgidav.app"].resolve_provider(SPACES + "/")[1]
+
+
+def _shared_path(
+    environ: dict[str, Any], space: Space, parts: list[str], user_id: str
+) -> str | None:
+    """The item's path through a share the caller syncs, in the spaces layout
+    (``/<jail drive id>!<share id>/…``, OpenCloud Web's URLs), if any."""
+    mounts: list[shares.Mount] | None = environ.get("grove.favorite_mounts")
+    if mounts is None:
+        mounts = [m for m in shares.mounts(user_id) if m.state.synchronize]
+        environ["grove.favorite_mounts"] = mounts
+    for mount in mounts:
+        depth = len(mount.parts)
+        if mount.space.id == space.id and parts[:depth] == mount.parts:
+            rest = "".join("/" + part for part in parts[depth:])
+            return f"/{shares.JAIL_DRIVE_ID}!{mount.grant.id}{rest}"
+    return None
+
+
+def _resource(server: Any, environ: dict[str, Any], node_id: str, user_id: str) -> Any:
+    """The marked item as the caller reaches it now: own, member, or shared."""
+    located = lookup.parts_of(node_id)
+    if located is None:
+        return None
+    space, parts = located
+    provider = _provider_for(server, environ, space, user_id)
+    res = provider.get_resource_inst(_path(provider, space, parts, user_id), environ)
+    if res is None:
+        shared = _shared_path(environ, space, parts, user_id)
+        if shared is not None:
+            res = _spaces_provider(environ).get_resource_inst(shared, environ)
+    if isinstance(res, GroveResourceMixin) and res.item.id == node_id:
+        return res
+    return None
 
 
 def _resources(server: Any, environ: dict[str, Any], user_id: str) -> list[Any]:
     found = []
     for node_id in sorted(favorites.of_user(user_id)):
-        located = lookup.parts_of(node_id)
-        if located is None:
-            continue
-        space, parts = located
-        provider = _provider_for(server, environ, space, user_id)
-        if provider is None:
-            continue
-        res = provider.get_resource_inst(
-            _path(provider, space, parts, user_id), environ
-        )
-        if isinstance(res, GroveResourceMixin) and res.item.id == node_id:
+        res = _resource(server, environ, node_id, user_id)
+        if res is not None:
             found.append(res)
     return found
 

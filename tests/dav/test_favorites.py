@@ -6,7 +6,9 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from app import roles, spaces, users
+from app import roles, shares, spaces, users
+from app.auth.principal import Principal
+from app.perms import Perm
 
 NS = {"d": "DAV:", "oc": "http://owncloud.org/ns"}
 MARK = (
@@ -119,3 +121,25 @@ def test_bad_favourite_values_and_filters_are_refused(live, alice):
         assert answer.status_code == 400, rules
     answer = alice.request("REPORT", f"{dav}/", data="<x:nonsense xmlns:x='urn:x'/>")
     assert answer.status_code == 403
+
+
+def test_a_recipient_finds_favourites_inside_a_share(live, alice):
+    dav = live.dav()
+    alice.request("MKCOL", f"{dav}/docs")
+    alice.put(f"{dav}/docs/a.txt", data=b"a")
+    live.add_user("bob")
+    owner = Principal(user_id=str(users.get("alice").id), name="alice")
+    docs = live.app.grove.tree(spaces.personal_space(users.get("alice"))).item(["docs"])
+    grant = shares.share(
+        owner, docs, Perm.owner(), grantee_type="user", grantee_id="bob", role="Viewer"
+    )
+    bob = live.session("bob")
+
+    assert mark(bob, f"{live.dav('bob')}/Shares/docs/a.txt") == "HTTP/1.1 200 OK"
+    found = favourites(bob, f"{live.dav('bob')}/")
+    assert list(found) == [f"/dav/spaces/{shares.JAIL_DRIVE_ID}!{grant.id}/a.txt"]
+    assert found[next(iter(found))]["favorite"] == "1"
+    assert shown(alice, f"{dav}/docs/a.txt") == "0"
+
+    shares.remove(owner, grant, Perm.owner())
+    assert favourites(bob, f"{live.dav('bob')}/") == {}
