@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app import acl, rows
+from app import acl, jobs, rows
 from app.auth.principal import Principal
 from app.config import Settings
 from app.models import Grant, Node, Space
@@ -33,7 +33,6 @@ MAX_LIMIT = 1000
 
 _lock = threading.Lock()
 _backends: dict[tuple[Path, str], Backend] = {}
-_settings: list[Settings] = []  # the serving process's, for indexing in place
 
 
 def backend(settings: Settings) -> Backend:
@@ -44,12 +43,6 @@ def backend(settings: Settings) -> Backend:
         if found is None:
             found = _backends[key] = backends.load(settings)
         return found
-
-
-def configure(settings: Settings) -> None:
-    """Remember the serving process's settings (indexing without a job queue)."""
-    with _lock:
-        _settings[:] = [settings]
 
 
 def reset() -> None:
@@ -64,28 +57,15 @@ def reset() -> None:
 
 
 def schedule(job: str, **kwargs: Any) -> None:
-    """Queue an indexing job durably; without a configured queue, run it here.
+    """Queue an indexing job durably (app.jobs), to run after the change.
 
-    Never raises: a failure to index must not fail the change that caused it
-    (``grove index rebuild`` repairs the index).
+    A process without a job queue (a library use outside a Grove) queues
+    nothing: ``grove index rebuild`` brings the index up to date.
     """
     try:
-        from app import jobs
-
         jobs.enqueue(job, **kwargs)
-        return
-    except (ImportError, RuntimeError):
-        pass
-    with _lock:
-        settings = _settings[0] if _settings else None
-    if settings is None:
-        return
-    from app.search import tasks
-
-    try:
-        tasks.run(job, settings, **kwargs)
-    except Exception:
-        logger.exception("search job %r failed (%r)", job, kwargs)
+    except RuntimeError:
+        logger.debug("no job queue: %r for %r not queued", job, kwargs)
 
 
 # --- searching ----------------------------------------------------------------

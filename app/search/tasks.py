@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.config import Settings
+from app import jobs
 from app.search import indexer
 
 JOBS: dict[str, Callable[..., None]] = {
@@ -20,15 +20,7 @@ JOBS: dict[str, Callable[..., None]] = {
 }
 
 
-def run(job: str, settings: Settings, **kwargs: Any) -> None:
-    JOBS[job](settings, **kwargs)
-
-
 def _register() -> None:
-    try:
-        from app import jobs
-    except ImportError:  # no queue in this build: service.schedule runs them here
-        return
     for name, function in JOBS.items():
 
         def handler(

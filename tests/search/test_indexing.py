@@ -60,21 +60,26 @@ def test_indexing_is_a_durable_job_that_survives_a_restart(tmp_path: Path) -> No
         server.stop()
 
 
-def test_a_zip_bomb_is_stored_and_found_by_name_only(tmp_path: Path) -> None:
-    bomb = documents.docx_bomb(tmp_path / "bomb.docx", 300 * 1024 * 1024)
+def test_hostile_documents_are_stored_and_found_by_name_only(tmp_path: Path) -> None:
+    bombs = {
+        "payload.docx": documents.docx_bomb(tmp_path / "b.docx", 300 * 1024 * 1024),
+        "payload.pdf": documents.pdf_bomb(tmp_path / "b.pdf", 300 * 1024 * 1024),
+    }
     server, live = start_server(make_settings(tmp_path / "data"))
     try:
         live.add_user("alice")
         alice = live.session("alice")
         url = f"{live.dav()}/"
-        put = alice.put(f"{url}payload.docx", data=bomb.read_bytes())
-        assert put.status_code == 201
+        for name, bomb in bombs.items():
+            assert alice.put(f"{url}{name}", data=bomb.read_bytes()).status_code == 201
 
         jobs.run_pending()
 
-        assert alice.get(f"{url}payload.docx").content == bomb.read_bytes()
-        assert found(alice, url, "name:payload.docx") == ["payload.docx"]
+        for name, bomb in bombs.items():
+            assert alice.get(f"{url}{name}").content == bomb.read_bytes()
+        assert found(alice, url, "name:payload*") == ["payload.docx", "payload.pdf"]
         assert found(alice, url, "mediatype:document") == ["payload.docx"]
+        assert found(alice, url, "mediatype:pdf") == ["payload.pdf"]
     finally:
         server.stop()
 
