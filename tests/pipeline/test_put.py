@@ -189,13 +189,24 @@ def test_mime_type_comes_from_the_content_and_is_stored(live, alice):
     assert _content_type(alice, f"{dav}/noname") == "application/pdf"
     row = Node.get(Node.id == read_id(live.user_root() / "photo.jpg"))
     assert row.mime == "application/pdf"
+    # The API reports the stored type too.
+    listing = alice.get(f"{live.url}/graph/v1.0/me/drive/root/children")
+    assert listing.status_code == 200, listing.text
+    types = {i["name"]: i["file"]["mimeType"] for i in listing.json()["value"]}
+    assert types["photo.jpg"] == "application/pdf"
+    assert types["readme.md"] == "text/markdown"
 
 
 @pytest.mark.grove(mime_mismatch="refuse")
 def test_policy_may_refuse_a_type_that_contradicts_the_name(live, alice):
     pdf = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n"
+    start = time.time()
     answer = alice.put(f"{live.dav()}/photo.jpg", data=pdf)
     assert answer.status_code == 415
+    assert not (live.user_root() / "photo.jpg").exists()
+    [refusal] = _events("file_create", start)
+    assert refusal.outcome == "refused"
+    assert "unsupportedType" in refusal.detail and "application/pdf" in refusal.detail
     assert alice.put(f"{live.dav()}/doc.pdf", data=pdf).status_code == 201
     assert alice.put(f"{live.dav()}/notes.txt", data=b"plain").status_code == 201
 
