@@ -139,6 +139,19 @@ def _memoised_member_perms(
     return perms
 
 
+def root_content_permissions(principal: Principal | None, space: Space) -> Perm:
+    """What ``principal`` may do with what the root of ``space`` holds: their
+    permissions on the root, plus deleting and renaming inside where their role
+    allows it (the root itself is never deleted or renamed). A link on a
+    space's root passes on no more than these."""
+    perms = permissions(principal, space, [])
+    if principal is None or Perm.CREATE not in perms:
+        return perms
+    if space.kind == "personal" and space.owner_id == principal.user_id:
+        return perms | Perm.DELETE | Perm.RENAME
+    return perms | (_member_perms(principal, space) & (Perm.DELETE | Perm.RENAME))
+
+
 def may_manage_space(principal: Principal | None, space: Space) -> bool:
     """Whether ``principal`` may rename, disable, restore or purge ``space`` and
     change its members: admins, and its Managers (also while it is disabled)."""

@@ -510,3 +510,62 @@ def test_groups_as_members_and_expiring_membership(live: LiveServer, alice) -> N
     unknown_role = boss.patch(graph(live, path), json={"roles": [roles.EDITOR.id]})
     assert unknown_role.status_code == 400
     assert "not a space role" in unknown_role.json()["error"]["message"]
+
+
+def test_a_project_drive_shared_by_link_from_its_root(live: LiveServer, alice) -> None:
+    boss = admin(live)
+    drive = create(live)
+    invite(live, drive, "alice", roles.SPACE_VIEWER)
+    dav = f"{live.url}/dav/spaces/{drive['id']}"
+    boss.request("MKCOL", f"{dav}/maps")
+    boss.put(f"{dav}/maps/crater.txt", data=b"crater")
+    root = graph(live, f"/v1beta1/drives/{drive['id']}/root")
+
+    refused = alice.post(f"{root}/createLink", json={"type": "view"})
+    assert refused.status_code == 403
+    assert_conforms(refused)
+    made = boss.post(
+        f"{root}/createLink", json={"type": "view", "password": "Olympus-1"}
+    )
+    assert made.status_code == 200, made.text
+    assert_conforms(made)
+    link = made.json()
+    assert link["hasPassword"] is True and link["link"]["type"] == "view"
+    public = f"{link['link']['webUrl']}/maps/crater.txt"
+    assert requests.get(public, timeout=10).status_code == 401
+    opened = requests.get(public, auth=("public", "Olympus-1"), timeout=10)
+    assert opened.content == b"crater"
+
+    listed = boss.get(f"{root}/permissions")
+    assert_conforms(listed)
+    kinds = sorted("link" if "link" in p else "member" for p in listed.json()["value"])
+    assert kinds == ["link", "member", "member"]
+    viewer_sees = alice.get(f"{root}/permissions").json()["value"]
+    assert all("link" not in p for p in viewer_sees)  # a viewer sees members only
+    one = f"{root}/permissions/{link['id']}"
+    assert alice.get(one).status_code == 404
+    fetched = boss.get(one)
+    assert_conforms(fetched)
+
+    changed = boss.patch(one, json={"link": {"type": "edit"}})
+    assert changed.status_code == 200, changed.text
+    assert_conforms(changed)
+    assert changed.json()["link"]["type"] == "edit"
+    no_roles = boss.patch(one, json={"roles": [roles.SPACE_EDITOR.id]})
+    assert no_roles.status_code == 400
+    unset = boss.post(f"{one}/setPassword", json={"password": ""})
+    assert unset.status_code == 200, unset.text
+    assert_conforms(unset)
+    assert unset.json()["hasPassword"] is False
+    assert requests.get(public, timeout=10).content == b"crater"
+    written = requests.put(f"{link['link']['webUrl']}/maps/new.txt", data=b"n")
+    assert written.status_code == 201
+
+    assert alice.delete(one).status_code == 403
+    assert boss.delete(one).status_code == 204
+    assert requests.get(public, timeout=10).status_code == 404
+    own = boss.get(graph(live, "/v1.0/me/drive")).json()["id"]
+    personal = boss.post(
+        graph(live, f"/v1beta1/drives/{own}/root/createLink"), json={"type": "view"}
+    )
+    assert personal.status_code == 400
