@@ -4,6 +4,7 @@ c-icap's virus_scan backed by clamd, through Grove's own ICAP client."""
 from __future__ import annotations
 
 import os
+import tracemalloc
 
 import pytest
 
@@ -63,3 +64,20 @@ def test_an_unreachable_scanner_is_an_error_never_clean(tmp_path, infected):
     ):
         with pytest.raises(scanners.ScannerError):
             scanner.scan(infected, size)
+
+
+def test_scanners_stream_the_content_in_blocks(clamd, c_icap, tmp_path):
+    path = tmp_path / "large.bin"
+    with open(path, "wb") as handle:
+        for _ in range(48):
+            handle.write(os.urandom(1024 * 1024))
+    size = path.stat().st_size
+    for scanner in _scanners(clamd, c_icap):
+        tracemalloc.start()
+        try:
+            assert scanner.scan(path, size) == scanners.CLEAN, scanner.name
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        # 48 MiB scanned with a few MiB at most in memory at any time.
+        assert peak < 4 * 1024 * 1024, (scanner.name, peak)
