@@ -4,6 +4,8 @@ c-icap's virus_scan backed by clamd, through Grove's own ICAP client."""
 from __future__ import annotations
 
 import os
+import socket
+import time
 import tracemalloc
 
 import pytest
@@ -81,3 +83,20 @@ def test_scanners_stream_the_content_in_blocks(clamd, c_icap, tmp_path):
             tracemalloc.stop()
         # 48 MiB scanned with a few MiB at most in memory at any time.
         assert peak < 4 * 1024 * 1024, (scanner.name, peak)
+
+
+def test_a_scanner_that_never_answers_is_an_error_never_clean(infected):
+    # A listener that takes connections (the kernel's backlog) and never reads
+    # or answers: a hung daemon.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        for scanner in (
+            scanners.ClamdScanner(f"127.0.0.1:{port}", 1),
+            scanners.IcapScanner(f"icap://127.0.0.1:{port}/virus_scan", 1),
+        ):
+            started = time.monotonic()
+            with pytest.raises(scanners.ScannerError):
+                scanner.scan(infected, infected.stat().st_size)
+            assert time.monotonic() - started < 10, scanner.name
