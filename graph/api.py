@@ -178,6 +178,7 @@ def _blueprints(grove: Grove) -> list[flask_smorest.Blueprint]:
         audit,
         drive_items,
         drives,
+        favorites,
         groups,
         me,
         role_definitions,
@@ -202,6 +203,7 @@ def _blueprints(grove: Grove) -> list[flask_smorest.Blueprint]:
         sharing.create_blueprint(grove),
         shared.create_blueprint(grove),
         tags.create_blueprint(grove),
+        favorites.create_blueprint(grove),
         trash.create_blueprint(grove),
         audit.create_blueprint(grove),
     ]
