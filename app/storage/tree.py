@@ -280,6 +280,13 @@ class SpaceTree:
             if row.inode != st.st_ino:
                 # A copy that carried the original's id (cp -a, rsync -X).
                 row, node_id = None, None
+            elif st.st_nlink > 1 and self._still_linked(row, st):
+                # A second hard link: it shares the first's attributes, so its
+                # own id lives in the database only.
+                row = Node.get_or_none(
+                    (Node.parent_id == parent_id) & (Node.name == name)
+                )
+                node_id, link = (str(row.id) if row is not None else None), True
             else:
                 row.parent_id, row.name = parent_id, name
                 with db.write():
@@ -309,6 +316,23 @@ class SpaceTree:
             Node.insert(**row.__data__).on_conflict_replace().execute()
         self._follow(created=[node_id])
         return row
+
+    def _still_linked(self, row: Node, st: os.stat_result) -> bool:
+        """Whether the row's own place still holds the file ``st`` describes."""
+        from app.storage import lookup  # it imports this module
+
+        found = lookup.parts_of(str(row.id))
+        if found is None:
+            return False
+        space, parts = found
+        storage = self.root.parents[len(Path(str(self.space.folder)).parts) - 1]
+        try:
+            path = storage / str(space.folder) / Path(*parts) if parts else None
+            if path is None:
+                return False
+            return os.stat(path, follow_symlinks=False).st_ino == st.st_ino
+        except OSError:
+            return False
 
     def _replaced(
         self, path: Path, st: os.stat_result, parent_id: str, name: str

@@ -17,7 +17,9 @@ import requests
 from lxml import etree
 
 from app import spaces, users
+from app.models import Space
 from app.storage.ids import read_id
+from app.storage.scan import scan_space
 from app.storage.watcher import Watcher
 from tests.conftest import LiveServer, make_settings, start_server
 
@@ -326,3 +328,20 @@ def test_a_move_between_spaces_on_disk_keeps_the_id(watched: LiveServer) -> None
     assert wait_until(lambda: "move me.txt" not in listing(watched))
     assert root_of(watched)["etag"] != personal_etag
     assert alice.get(f"{project_dav}/move%20me.txt").content == b"travels"
+
+
+def test_hard_links_get_ids_of_their_own(watched):
+    """A second hard link shares the first's attributes, so its id lives in the
+    database only; both keep their ids through a full scan."""
+    root = watched.user_root()
+    alice = watched.session()
+    assert alice.put(f"{watched.dav()}/original.txt", data=b"shared").status_code == 201
+    first = listing(watched)["original.txt"]["id"]
+    os.link(root / "original.txt", root / "second link.txt")
+    second = wait_until(lambda: listing(watched).get("second link.txt"))["id"]
+    assert second and second != first
+    assert read_id(root / "original.txt") == first  # the attribute is the first's
+    scan_space(Space.get(Space.folder == "users/alice"), root)
+    now = listing(watched)
+    assert (now["original.txt"]["id"], now["second link.txt"]["id"]) == (first, second)
+    assert alice.get(f"{watched.dav()}/second%20link.txt").content == b"shared"
