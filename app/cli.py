@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from app import audit, config, sealing, spaces, users
+from app import account_roles, audit, config, sealing, spaces, users
 from app.auth import tokens, totp
 from app.auth.principal import FULL, READ_ONLY
 from app.config import ConfigError, Settings, load_settings
@@ -147,12 +147,14 @@ def user_add(
     config_file: Path | None,
 ) -> None:
     """Create an account and its personal space."""
+    if admin and space_admin:
+        raise click.UsageError("an admin is a space admin already: give one flag")
     grove = _grove(data, config_file)
     password = _password(password_stdin)
     with _clear_errors():
         account = users.add(grove.storage_dir, name, password, admin=admin, actor="cli")
         if space_admin:
-            spaces.set_space_admin(account, True, actor="cli")
+            account_roles.set_space_admin(account, True, actor="cli")
     click.echo(f"created user {name!r}" + (" with admin rights" if admin else ""))
 
 
@@ -166,7 +168,7 @@ def user_space_admin(
     """Give an account the space-admin role (creating project spaces); audited."""
     _grove(data, config_file)
     with _clear_errors():
-        spaces.set_space_admin(users.get(name), not revoke, actor="cli")
+        account_roles.set_space_admin(users.get(name), not revoke, actor="cli")
     click.echo(f"{name!r} is {'no longer ' if revoke else ''}a space admin")
 
 

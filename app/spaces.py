@@ -167,24 +167,6 @@ def may_create(user: User) -> bool:
     return bool(user.is_admin or user.space_admin)
 
 
-def set_space_admin(
-    user: User, value: bool, *, actor: str = "", address: str = ""
-) -> None:
-    """Give ``user`` the space-admin role (creating project spaces) or take it."""
-    if bool(user.space_admin) == value:
-        return
-    user.space_admin = value
-    with db.write():
-        User.update(space_admin=value).where(User.id == user.id).execute()
-    audit.record(
-        "user_feature_changed",
-        actor=actor,
-        address=address,
-        target=str(user.name),
-        detail=f"space admin: {'yes' if value else 'no'}",
-    )
-
-
 def _target(space: Space) -> str:
     return f"{space.id} ({space.name})"
 

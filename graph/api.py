@@ -175,6 +175,7 @@ def _blueprints(grove: Grove) -> list[flask_smorest.Blueprint]:
     """The API's blueprints: one line per graph module."""
     # Imported here: the modules import this one for Blueprint and GraphSchema.
     from graph import (
+        app_roles,
         audit,
         drive_items,
         drives,
@@ -195,6 +196,7 @@ def _blueprints(grove: Grove) -> list[flask_smorest.Blueprint]:
         me.create_blueprint(grove),
         users.create_blueprint(grove),
         groups.create_blueprint(grove),
+        app_roles.create_blueprint(grove),
         role_definitions.create_blueprint(grove),
         drives.create_blueprint(grove),
         drive_items.create_blueprint(grove),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from app import roles, spaces, users
+from app import account_roles, roles, users
 from tests.clients.programs import program, run
 from tests.conftest import PASSWORD, LiveServer
 from tests.graph.contract import assert_conforms
@@ -102,7 +102,7 @@ def test_project_space_with_a_viewer_and_an_editor(
     live: LiveServer, alice: requests.Session, tmp_path: Path
 ) -> None:
     make_team(live)
-    spaces.set_space_admin(users.get("alice"), True, actor="admin")
+    account_roles.set_space_admin(users.get("alice"), True, actor="admin")
     bob, carol = live.session("bob"), live.session("carol")
 
     # alice creates the space, fills it and invites bob and carol.

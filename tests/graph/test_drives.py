@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import requests
 
-from app import roles, spaces, users
+from app import account_roles, roles, users
 from app.models import AuditEvent
 from tests.conftest import LiveServer
 from tests.graph.contract import assert_conforms
@@ -98,7 +98,7 @@ def test_admin_creates_a_project_drive_members_see_it(live: LiveServer, alice) -
 def test_space_admins_create_project_drives(live: LiveServer, alice) -> None:
     refused = alice.post(graph(live, "/v1.0/drives"), json={"name": "Io"}, timeout=10)
     assert refused.status_code == 403
-    spaces.set_space_admin(users.get("alice"), True, actor="admin")
+    account_roles.set_space_admin(users.get("alice"), True, actor="admin")
     made = alice.post(graph(live, "/v1.0/drives"), json={"name": "Io"}, timeout=10)
     assert made.status_code == 201, made.text
     assert_conforms(made)
@@ -107,7 +107,7 @@ def test_space_admins_create_project_drives(live: LiveServer, alice) -> None:
     assert manager["roles"] == [roles.MANAGER.id]
     assert (live.settings.storage_dir / "projects" / "Io").is_dir()
     changed = AuditEvent.get(AuditEvent.action == "user_feature_changed")
-    assert (changed.target, changed.detail) == ("alice", "space admin: yes")
+    assert (changed.target, changed.detail) == ("alice", "role: space-admin")
 
 
 def test_space_admins_oversee_project_drives_not_their_content(
@@ -118,7 +118,7 @@ def test_space_admins_oversee_project_drives_not_their_content(
     assert admin(live).put(f"{url}/secret.txt", data=b"s").status_code == 201
     path = graph(live, f"/v1.0/drives/{other['id']}")
     assert alice.get(path).status_code == 404
-    spaces.set_space_admin(users.get("alice"), True)
+    account_roles.set_space_admin(users.get("alice"), True)
 
     listed = alice.get(graph(live, "/v1.0/drives"), timeout=10)
     assert_conforms(listed)
