@@ -21,6 +21,7 @@ from app.storage.watcher import Watcher
 from tests.conftest import LiveServer, make_settings, start_server
 from tests.dav.test_external_changes import NS, listing, wait_until
 from tests.pipeline.daemons import EICAR, Clamd
+from tests.search.test_indexing import found
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Callback with id .* already exists:RuntimeWarning"
@@ -193,3 +194,26 @@ def test_a_program_filling_a_space_past_its_quota(tmp_path: Path) -> None:
         (root / "dump.bin").unlink()
         wait_until(lambda: listing(live, "", "0")[""]["size"] == 100)
         assert alice.put(f"{live.dav()}/more.txt", data=b"z").status_code == 201
+
+
+def test_search_follows_what_a_program_writes_renames_and_deletes(
+    tmp_path: Path,
+) -> None:
+    with watching(tmp_path / "data") as live:
+        root, alice, url = live.user_root(), live.session(), f"{live.dav()}/"
+
+        def found_after_jobs(pattern: str) -> list[str]:
+            jobs.run_pending()
+            return found(alice, url, pattern)
+
+        (root / "minutes.md").write_bytes(b"# Minutes\nthe zebra crossing budget\n")
+        (root / ".~lock.minutes.md#").write_bytes(b"an office suite's lock")
+        assert wait_until(lambda: found_after_jobs("zebra") == ["minutes.md"])
+        os.rename(root / "minutes.md", root / "archived minutes.md")
+        assert wait_until(lambda: found_after_jobs("zebra") == ["archived minutes.md"])
+        (root / "archived minutes.md").write_bytes(b"now about giraffes\n")
+        assert wait_until(lambda: found_after_jobs("zebra") == [])
+        assert found(alice, url, "giraffes") == ["archived minutes.md"]
+        (root / "archived minutes.md").unlink()
+        assert wait_until(lambda: found_after_jobs("giraffes") == [])
+        assert found(alice, url, "lock") == []  # office lock files are not indexed
