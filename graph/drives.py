@@ -144,14 +144,23 @@ _EXPAND = ("root($expand=permissions)",)
 
 
 def _shape(
-    grove: Grove, space: Space, query: dict[str, Any], *, members: bool
+    grove: Grove,
+    space: Space,
+    query: dict[str, Any],
+    *,
+    members: bool,
+    built: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One drive as ``$select`` and ``$expand`` ask for it."""
+    """One drive as ``$select`` and ``$expand`` ask for it (``built``: its
+    drive object without members, if the caller made it already)."""
     if query.get("search"):
         raise NotSupported("$search is not supported on drives")
     select = odata.names(query.get("select"), _SELECT, "$select")
     expand = odata.names(query.get("expand"), _EXPAND, "$expand")
-    found = drive_json.drive(grove, space, members=members or bool(expand))
+    if members or expand or built is None:
+        found = drive_json.drive(grove, space, members=members or bool(expand))
+    else:
+        found = built
     if TRASHED in select:
         found[TRASHED] = drive_json.has_trashed_items(space)
     narrow = select - {TRASHED}
@@ -218,7 +227,12 @@ def _collection(
     keys = {name: _by_json(key) for name, key in _ORDER.items()}
     drives = odata.order(drives, query.get("orderby"), keys)
     chosen = odata.page(drives, query.get("top"), query.get("skip"))
-    return {"value": [_shape(grove, s, query, members=members) for s, _ in chosen]}
+    return {
+        "value": [
+            _shape(grove, space, query, members=members, built=built)
+            for space, built in chosen
+        ]
+    }
 
 
 def _by_json(key: Callable[[dict[str, Any]], Any]) -> Callable[[Any], Any]:
