@@ -32,6 +32,10 @@ def parts_of(node_id: str) -> tuple[Space, list[str]] | None:
             parts.reverse()
             return space, parts
         parts.append(str(row.name))
+        if row.parent_id == space.id:
+            # The root's own row may not exist yet: its id is the space's.
+            parts.reverse()
+            return space, parts
         row = Node.get_or_none(Node.id == row.parent_id)
         if row is None:
             return None

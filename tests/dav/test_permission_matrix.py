@@ -60,7 +60,7 @@ LINK_CAPS = {
 FOLDER_LINKS = ["view", "upload", "edit", "createOnly", "blocksDownload"]
 FILE_LINKS = ["view", "edit", "blocksDownload"]
 METHODS = ["GET", "HEAD", "PUT", "MKCOL", "DELETE", "MOVE", "COPY", "PROPFIND"]
-METHODS += ["PROPPATCH", "LOCK"]
+METHODS += ["PROPPATCH", "LOCK", "OPTIONS"]
 # Space members' roles, on items of a project space (not its root).
 MEMBER_CAPS = {
     "Manager": ALL,
@@ -81,6 +81,7 @@ DENIED = {
     "PROPFIND": 404,
     "PROPPATCH": 404,
     "LOCK": 409,
+    "OPTIONS": 404,  # as for any path in a folder that does not exist
 }
 
 PROPPATCH = (
@@ -275,6 +276,7 @@ def expected(context: Context, method: str) -> int:
         "PROPFIND": 207,
         "PROPPATCH": 207 if "write" in caps else 403,
         "LOCK": 200 if "write" in caps else 403,
+        "OPTIONS": 200,
     }[method]
 
 
@@ -296,6 +298,7 @@ def _expected_file(context: Context, method: str) -> int:
         "PROPFIND": 207,
         "PROPPATCH": 207 if "write" in caps else 403,
         "LOCK": 200 if "write" in caps else 403,
+        "OPTIONS": 200,
     }[method]
 
 
