@@ -10,6 +10,7 @@ from lxml import etree
 from app import shares, spaces, users
 from app.auth.principal import Principal
 from app.perms import Perm
+from tests.dav import test_tus
 
 NS = {"d": "DAV:", "oc": "http://owncloud.org/ns"}
 FILEID = (
@@ -171,3 +172,16 @@ def test_a_copy_onto_a_file_keeps_its_id_and_a_version(live, alice):
     trash = f"{live.url}/dav/spaces/trash-bin/{live.drive_id(alice)}/"
     listing = alice.request("PROPFIND", trash, headers={"Depth": "1"})
     assert listing.content.count(b"<D:response>") == 1  # nothing went to the trash
+
+
+def test_an_upload_through_tus_keeps_the_previous_content_too(live, alice):
+    dav = live.dav()
+    alice.put(f"{dav}/a.txt", data=b"by put")
+    location = test_tus.create(alice, f"{dav}/", 7, filename="a.txt")
+    assert test_tus.patch(location, 0, b"by tus!", session=alice).status_code == 204
+
+    assert alice.get(f"{dav}/a.txt").content == b"by tus!"
+    meta = f"{live.url}/dav/meta/{file_id(alice, f'{dav}/a.txt')}"
+    assert [alice.get(live.url + h).content for h in version_hrefs(alice, meta)] == [
+        b"by put"
+    ]
