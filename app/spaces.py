@@ -28,6 +28,7 @@ from app.models import (
     Tag,
     User,
 )
+from app.search import hooks as search_hooks
 from app.storage import ids
 from app.storage.names import folder_name, is_text
 
@@ -268,6 +269,7 @@ def purge(
         state_dir / "versions" / str(space.id),
     ):
         shutil.rmtree(folder, ignore_errors=True)
+    search_hooks.space_removed(str(space.id))
     audit.record("space_deleted", actor=actor, address=address, target=_target(space))
 
 

@@ -35,6 +35,7 @@ from app.models import (
     Tag,
     User,
 )
+from app.search import hooks as search_hooks
 from app.storage.names import xml_safe
 
 if TYPE_CHECKING:
@@ -304,6 +305,7 @@ def _retire_space(
         Lock.delete().where(Lock.root.startswith(f"/{space.id}/")).execute()
         Node.delete().where(Node.space == space.id).execute()
         space.delete_instance()
+    search_hooks.space_removed(str(space.id))
     return kept
 
 

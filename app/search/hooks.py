@@ -29,3 +29,10 @@ def folders_changed(folder_ids: Iterable[str]) -> None:
     wanted = sorted({f for f in folder_ids if f and f != "None"})
     for start in range(0, len(wanted), 200):
         service.schedule("search.folders", folder_ids=wanted[start : start + 200])
+
+
+def space_removed(space_id: str) -> None:
+    """A space and everything in it is gone (purged, or its user deleted)."""
+    from app.search import service
+
+    service.schedule("search.remove_space", space_id=space_id)

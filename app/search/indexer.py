@@ -321,6 +321,13 @@ def remove(settings: Settings, node_id: str) -> None:
         index_node(settings, node_id)  # it came back (restored) meanwhile
 
 
+def remove_space(settings: Settings, space_id: str) -> None:
+    """A space was purged: forget its documents (unless it is back)."""
+    if Space.get_or_none(Space.id == space_id) is None:
+        service.backend(settings).delete_space(space_id)
+        service.backend(settings).refresh()
+
+
 def rebuild(
     settings: Settings,
     spaces: list[Space],

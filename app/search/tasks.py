@@ -17,6 +17,7 @@ JOBS: dict[str, Callable[..., None]] = {
     "search.index": indexer.index_node,
     "search.folders": indexer.index_folders,
     "search.remove": indexer.remove,
+    "search.remove_space": indexer.remove_space,
 }
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from app import jobs, users
+from app import jobs, spaces, users
 from app.auth.principal import Principal
 from app.config import Settings
 from app.instance import Grove
@@ -170,3 +170,30 @@ def test_rebuild_recreates_a_lost_index(tmp_path: Path) -> None:
     assert "indexed 4 items of 1 space(s)" in done.stdout
     assert _names(settings, "zebra") == ["q1.txt"]
     service.reset()
+
+
+def test_a_purged_space_and_a_deleted_user_leave_the_index(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data")
+    server, live = start_server(settings)
+    try:
+        live.add_user("alice")
+        live.add_user("bob")
+        alice = users.get("alice")
+        project = spaces.create_project(settings.storage_dir, "Apollo", creator=alice)
+        rocket = f"{live.url}/dav/spaces/{spaces.drive_id(project)}/rocket.txt"
+        assert live.session("alice").put(rocket, data=b"lunar").status_code == 201
+        bob_file = f"{live.dav('bob')}/moon.txt"
+        assert live.session("bob").put(bob_file, data=b"lunar").status_code == 201
+        jobs.run_pending()
+        index = service.backend(settings)
+        before = index.count()
+
+        spaces.disable(project)
+        spaces.purge(settings.storage_dir, settings.state_dir, project)
+        users.delete(settings.storage_dir, settings.state_dir, "bob", purge=True)
+        jobs.run_pending()
+
+        assert index.count() == before - 2
+        assert _names(settings, "lunar") == []
+    finally:
+        server.stop()
