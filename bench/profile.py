@@ -168,7 +168,7 @@ def _measure(
     for number in range(args.count):
         status = once(number)
     elapsed = (time.perf_counter() - started) / args.count
-    cpu = (time.process_time() - cpu) / args.count
+    cpu = (time.process_time() - cpu) / int(args.count)
     print(
         f"{label} {args.workload}: {elapsed * 1000:.1f} ms per run "
         f"({cpu * 1000:.1f} ms CPU), last status {status[:40]}"

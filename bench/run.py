@@ -171,8 +171,14 @@ def measure(
         context.repeat = repeat
         # Rotate the order so no server always runs first (or on a warmer cache).
         order = keys[repeat % len(keys) :] + keys[: repeat % len(keys)]
+        previous: Server | None = None
         for label in workloads:
             for key in order:
+                # Background work left by the last run must not slow this one.
+                for server in (previous, started[key]):
+                    if server is not None:
+                        servers.settle(server, timeout=60)
+                previous = started[key]
                 values = _run_one(started[key], WORKLOADS[label], context, failures)
                 for name, value in values.items():
                     results[key][name][repeat] = value
@@ -253,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"{server.name} on port {server.port}, pid {server.process.pid}")
         for key in keys:
             prepare(started[key], context)
+        for key in keys:
+            waited = servers.settle(started[key])
+            _log(f"{started[key].name} idle after {waited:.0f} s")
         _log("fixtures ready")
         load_start = _loadavg()
         results = measure(

@@ -84,6 +84,38 @@ class Server:
                 self.process.wait(timeout=STOP_TIMEOUT)
 
 
+def _cpu_ticks(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total
+
+
+def settle(server: Server, idle: float = 0.05, timeout: float = 180.0) -> float:
+    """Wait until the server's processes use under ``idle`` of a core over half
+    a second; returns the seconds waited.
+
+    Grove works in the background after some requests (checksums and the
+    search index of files written behind its back, the audit chain, indexing
+    uploads): that work is charged to no workload, and must not slow the next
+    one, which may be another server's.
+    """
+    window = 0.5
+    ticks = os.sysconf("SC_CLK_TCK")
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        before = _cpu_ticks(server.pids())
+        time.sleep(window)
+        if _cpu_ticks(server.pids()) - before <= idle * ticks * window:
+            break
+    return time.monotonic() - started
+
+
 def _log_tail(log: Path) -> str:
     try:
         return log.read_text(errors="replace")[-2000:]

@@ -275,9 +275,16 @@ class Builder:
 
     def value(self, entry: Entry, name: str) -> Any:
         """A property's value: text, an element, None (empty) or _MISSING."""
+        return self.getter(name)(entry)
+
+    def getter(self, name: str) -> Callable[[Entry], Any]:
+        """What computes ``name`` for any entry (looked up once per request)."""
         compute = self.live.get(name)
         if compute is not None:
-            return compute(entry)
+            return compute
+        return functools.partial(self._other, name)
+
+    def _other(self, name: str, entry: Entry) -> Any:
         if name in properties.LIVE:
             try:
                 value = properties.live_value(name, entry.item, entry.perms)
@@ -465,18 +472,6 @@ class Writer:
             self._tags[name] = found
         return found
 
-    def prop(self, out: list[str], name: str, value: Any) -> None:
-        if value is None:
-            out.append(self.tag(name)[2])
-        elif isinstance(value, Markup):
-            start, end, _ = self.tag(name)
-            out.append(f"{start}{value}{end}")
-        elif isinstance(value, str):
-            start, end, _ = self.tag(name)
-            out.append(f"{start}{_escape(value)}{end}")
-        else:
-            out.append(etree.tostring(value, encoding="unicode"))
-
 
 def build(builder: Builder, request: Request, depth: str) -> bytes:
     """The multistatus document for every entry the request covers."""
@@ -501,32 +496,59 @@ def _responses(
         builder.load_locks(depth)
     # Listed before any value is taken: a listing that finds new or changed
     # members updates the folder's own size and ETag first.
+    plan = _plan(writer, builder, request.names)
     for entry in list(builder.entries(depth)):
         out.append(f"<D:response><D:href>{_escape(entry.href)}</D:href>")
-        if request.mode == "named":
-            names = request.names
-        else:
-            names = builder.names(entry)
+        if request.mode != "named":
+            plan = _plan(writer, builder, builder.names(entry))
         missing: list[str] = []
-        if names:
+        if plan:
             out.append("<D:propstat><D:prop>")
-            for name in names:
-                value = (
-                    None if request.mode == "propname" else builder.value(entry, name)
-                )
-                if value is _MISSING:
-                    missing.append(name)
-                else:
-                    writer.prop(out, name, value)
-            if len(missing) == len(names):
+            found = len(out)
+            if request.mode == "propname":
+                out.extend(empty for _, _, _, empty in plan)
+            else:
+                _values(out, missing, plan, entry)
+            if len(out) == found:
                 out.pop()  # no property found: no 200 propstat
             else:
                 out.append(f"</D:prop><D:status>{_OK}</D:status></D:propstat>")
         if missing:
             out.append("<D:propstat><D:prop>")
-            out.extend(writer.tag(name)[2] for name in missing)
+            out.extend(missing)
             out.append(f"</D:prop><D:status>{_NOT_FOUND}</D:status></D:propstat>")
         out.append("</D:response>")
+
+
+_Plan = list[tuple[Callable[[Entry], Any], str, str, str]]
+
+
+def _plan(writer: Writer, builder: Builder, names: list[str]) -> _Plan:
+    """Each property's getter and tags, resolved once, not once per entry."""
+    return [(builder.getter(name), *writer.tag(name)) for name in names]
+
+
+def _values(out: list[str], missing: list[str], plan: _Plan, entry: Entry) -> None:
+    """The found properties of ``entry`` into ``out``, the others' empty
+    elements into ``missing`` (Writer.prop, inlined: it runs per property of
+    every entry of a listing)."""
+    for get, start, end, empty in plan:
+        value = get(entry)
+        kind = value.__class__
+        if kind is str:
+            out.append(start + _escape(value) + end)
+        elif kind is Markup:
+            out.append(start + value + end)
+        elif value is _MISSING:
+            missing.append(empty)
+        elif value is None:
+            out.append(empty)
+        elif isinstance(value, Markup):
+            out.append(start + value + end)
+        elif isinstance(value, str):
+            out.append(start + _escape(value) + end)
+        else:
+            out.append(etree.tostring(value, encoding="unicode"))
 
 
 def answer(server: Any, environ: dict[str, Any], start_response: Any) -> Any:
