@@ -265,6 +265,14 @@ def main(argv: list[str] | None = None) -> int:
             service.reset()
             app.grove.database.close()
 
+    revision = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    ).stdout.strip()
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"Grove {revision}, load average at the end {load}.\n")
     print(
         f"{count} documents indexed (FTS5, files and folders) in {seconds:.0f} s "
         f"by `grove index rebuild` ({count / seconds:.0f} documents/s); user u000 "

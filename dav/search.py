@@ -22,7 +22,8 @@ from lxml import etree
 from wsgidav import util
 from wsgidav.dav_error import HTTP_BAD_REQUEST, HTTP_NOT_FOUND, DAVError
 
-from app import acl, forwarded, shares, spaces
+from app import acl, forwarded, rows, shares, spaces
+from app.models import Node, ShareState
 from app.search import service
 from app.search.service import Found
 from app.spaces import root_path
@@ -79,28 +80,39 @@ def _scope(server: Any, environ: dict[str, Any]) -> _Scope:
 
 
 class _Hrefs:
-    """Where each hit is found in the caller's URLs, share mounts read once."""
+    """Where each hit is found in the caller's URLs, share mount names read once."""
 
     def __init__(self, server: Any, environ: dict[str, Any]) -> None:
         self.provider = server._davProvider
         self.environ = environ
         self.principal = environ.get("grove.principal")
-        self._mounts: dict[str, shares.Mount] | None = None
+        self._names: dict[str, str] | None = None
+        self._all_named = False
 
-    def mount(self, grant_id: str) -> shares.Mount | None:
-        if self._mounts is None:
-            user_id = self.principal.user_id if self.principal else ""
-            self._mounts = {str(m.grant.id): m for m in shares.mounts(user_id)}
-        return self._mounts.get(grant_id)
+    def mount_name(self, grant_id: str) -> str | None:
+        """The share's name in the caller's jail (named now if never shown)."""
+        user_id = self.principal.user_id if self.principal else ""
+        if self._names is None:
+            self._names = self._read_names(user_id)
+        if grant_id not in self._names and not self._all_named:
+            shares.mounts(user_id)  # names the shares not yet in the jail
+            self._names = self._read_names(user_id)
+            self._all_named = True
+        return self._names.get(grant_id)
+
+    @staticmethod
+    def _read_names(user_id: str) -> dict[str, str]:
+        states = ShareState.select().where(ShareState.user == user_id)
+        return {str(state.grant_id): str(state.mount_name) for state in states}
 
     def __call__(self, found: Found) -> str:
         space = found.space
         parts = found.parts
-        mount = None if found.share is None else self.mount(str(found.share.id))
-        if mount is not None:
+        name = None if found.share is None else self.mount_name(str(found.share.id))
+        if name is not None:
             # OpenCloud answers share hits in the recipient's share jail.
             base = f"{SPACES}/{shares.JAIL_DRIVE_ID}"
-            parts = [mount.name, *parts[len(mount.parts) :]]
+            parts = [name, *parts[found.share_depth :]]
         elif self._own(space) and self.provider.layout in ("files", "home"):
             provider = self.provider
             base = provider.mount_path + provider.share_path + provider.prefix(space)
@@ -112,8 +124,9 @@ class _Hrefs:
         return self.environ.get(forwarded.PREFIX_KEY, "") + href
 
     def share_root(self, found: Found) -> str:
-        mount = None if found.share is None else self.mount(str(found.share.id))
-        return "" if mount is None else mount.name
+        if found.share is None:
+            return ""
+        return self.mount_name(str(found.share.id)) or ""
 
     def _own(self, space: Any) -> bool:
         return (
@@ -131,9 +144,7 @@ def _etag(found: Found, server: Any) -> str | None:
     except OSError:
         return None
     if found.hit.is_dir:
-        from app.models import Node
-
-        row = Node.get_or_none(Node.id == found.hit.node_id)
+        row = rows.first(Node, id=found.hit.node_id)
         return None if row is None else ids.folder_etag(row.id, row.tree_mtime_ns, st)
     return ids.file_etag(found.hit.node_id, st)
 

@@ -80,6 +80,7 @@ class Found:
     parts: list[str]
     perms: acl.Perm
     share: Grant | None  # the share it was reached through, if any
+    share_depth: int = 0  # how many of ``parts`` name the shared item
 
 
 @dataclass
@@ -232,7 +233,8 @@ class _Checker:
         if space is not None:
             perms = acl.permissions(self.principal, space, parts, memo=self.memo)
             return Found(hit, space, parts, perms, None) if READ in perms else None
-        for node_id in [*ancestors, hit.node_id]:
+        # ancestors[0] is the space root; the item at chain[depth] is parts[:depth].
+        for depth, node_id in enumerate([*ancestors, hit.node_id]):
             grant = self.shares.get(node_id)
             if grant is None:
                 continue
@@ -241,7 +243,7 @@ class _Checker:
                 return None
             perms = acl.permissions(self.principal, space, parts, grant=grant)
             if READ in perms:
-                return Found(hit, space, parts, perms, grant)
+                return Found(hit, space, parts, perms, grant, depth)
         return None
 
     def _space(self, space_id: str) -> Space | None:
