@@ -58,9 +58,12 @@ def create(
     password: str | None = None,
     expires: float | None = None,
     display_name: str = "",
+    address: str = "",
 ) -> Grant:
     """A new link on ``item`` (on which ``actor`` holds ``perms``)."""
-    _check_rights(link_type, item, perms)
+    target = shares.item_target(item)
+    with shares.refusal_audited("file_shared", actor, target, address):
+        _check_rights(link_type, item, perms)
     shares.check_expiry(expires)
     grant = Grant(
         id=str(uuid.uuid4()),
@@ -78,7 +81,7 @@ def create(
     )
     with db.write():
         grant.save(force_insert=True)
-    shares.record("file_shared", actor, grant, f"link={link_type}")
+    shares.record("file_shared", actor, grant, f"link={link_type}", address)
     return grant
 
 
@@ -91,13 +94,18 @@ def update(
     link_type: str | None = None,
     expires: float | None | object = shares.UNSET,
     display_name: str | None = None,
+    address: str = "",
 ) -> Grant:
     """Change a link's type, expiration or display name."""
-    if not shares.may_manage(actor, grant, perms):
-        raise Forbidden("not permitted to change this link")
     changes: list[tuple[str, str]] = []
-    if link_type is not None and link_type != grant.link_type:
-        _check_rights(link_type, item, perms)
+    retype = link_type is not None and link_type != grant.link_type
+    target = shares.item_target(item)
+    with shares.refusal_audited("share_permission_updated", actor, target, address):
+        if not shares.may_manage(actor, grant, perms):
+            raise Forbidden("not permitted to change this link")
+        if retype:
+            _check_rights(str(link_type), item, perms)
+    if retype:
         grant.link_type = link_type
         changes.append(("share_permission_updated", f"link={link_type}"))
     if display_name is not None and display_name != grant.display_name:
@@ -111,22 +119,28 @@ def update(
     with db.write():
         grant.save()
     for action, detail in changes:
-        shares.record(action, actor, grant, detail)
+        shares.record(action, actor, grant, detail, address)
     return grant
 
 
 def set_password(
-    actor: Principal, grant: Grant, perms: Perm, password: str | None
+    actor: Principal,
+    grant: Grant,
+    perms: Perm,
+    password: str | None,
+    address: str = "",
 ) -> Grant:
     """Set, change or (with None or "") remove a link's password."""
     if grant.grantee_type != "link":
         raise BadRequest("only links have a password")
-    if not shares.may_manage(actor, grant, perms):
-        raise Forbidden("not permitted to change this link")
+    target = shares.grant_target(grant)
+    with shares.refusal_audited("share_password_updated", actor, target, address):
+        if not shares.may_manage(actor, grant, perms):
+            raise Forbidden("not permitted to change this link")
     grant.password_hash = _hash(password)
     with db.write():
         grant.save()
-    shares.record("share_password_updated", actor, grant)
+    shares.record("share_password_updated", actor, grant, "", address)
     return grant
 
 

@@ -9,10 +9,11 @@ time their jail is listed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from app import audit, db, roles, spaces, users
 from app.auth.principal import Principal
@@ -131,16 +132,47 @@ def _target(space: Space, node_id: str) -> str:
     return spaces.resource_id(space, node_id)
 
 
-def record(action: str, actor: Principal, grant: Grant, detail: str = "") -> None:
+def record(
+    action: str, actor: Principal, grant: Grant, detail: str = "", address: str = ""
+) -> None:
     """One audit event for a share or link change, naming the item."""
     space = Space.get_by_id(grant.space_id)
     audit.record(
         action,
         actor=actor.name,
+        address=address,
         target=_target(space, str(grant.node_id)),
         detail=f"grant={grant.id} {grant.grantee_type}:{grant.grantee_id or ''} "
         + detail,
     )
+
+
+def item_target(item: Item) -> str:
+    return _target(item.tree.space, item.id)
+
+
+def grant_target(grant: Grant) -> str:
+    return _target(Space.get_by_id(grant.space_id), str(grant.node_id))
+
+
+@contextlib.contextmanager
+def refusal_audited(
+    action: str, actor: Principal, target: str, address: str
+) -> Iterator[None]:
+    """Record a share or link change refused for want of rights (outcome
+    ``denied``): someone reaching beyond their rights is worth knowing."""
+    try:
+        yield
+    except Forbidden as error:
+        audit.record(
+            action,
+            actor=actor.name,
+            address=address,
+            target=target,
+            outcome="denied",
+            detail=str(error),
+        )
+        raise
 
 
 def _record_as(user_id: str, action: str, grant: Grant) -> None:
@@ -158,10 +190,17 @@ def share(
     grantee_id: str,
     role: str,
     expires: float | None = None,
+    address: str = "",
 ) -> Grant:
     """Share ``item`` (on which ``actor`` holds ``perms``) with a user or group."""
     (grant,) = invite(
-        actor, item, perms, [(grantee_type, grantee_id)], role=role, expires=expires
+        actor,
+        item,
+        perms,
+        [(grantee_type, grantee_id)],
+        role=role,
+        expires=expires,
+        address=address,
     )
     return grant
 
@@ -174,14 +213,16 @@ def invite(
     *,
     role: str,
     expires: float | None = None,
+    address: str = "",
 ) -> list[Grant]:
     """Share ``item`` with each (type, id) recipient: all of them or, on any
     refusal, none."""
     if not item.parts:
         raise BadRequest("a space root is shared through its members, not a share")
-    if Perm.SHARE not in perms:
-        raise Forbidden("not permitted to share this item")
-    chosen = check_role(role, item=item, perms=perms)
+    with refusal_audited("file_shared", actor, item_target(item), address):
+        if Perm.SHARE not in perms:
+            raise Forbidden("not permitted to share this item")
+        chosen = check_role(role, item=item, perms=perms)
     check_expiry(expires)
     checked = [(kind, _check_grantee(actor, kind, who)) for kind, who in recipients]
     if len(set(checked)) < len(checked):
@@ -211,7 +252,7 @@ def invite(
         for grant in made:
             grant.save(force_insert=True)
     for grant in made:
-        record("file_shared", actor, grant, f"role={chosen.name}")
+        record("file_shared", actor, grant, f"role={chosen.name}", address)
     return made
 
 
@@ -231,16 +272,20 @@ def update(
     *,
     role: str | None = None,
     expires: float | None | object = UNSET,
+    address: str = "",
 ) -> Grant:
     """Change a share's role or expiration (None: never expires)."""
-    if not may_manage(actor, grant, perms):
-        raise Forbidden("not permitted to change this share")
     changes: list[tuple[str, str]] = []
-    if role is not None and grant.grantee_type != "link":
-        chosen = check_role(role, item=item, perms=perms)
-        if chosen.id != grant.role:
-            grant.role = chosen.id
-            changes.append(("share_permission_updated", f"role={chosen.name}"))
+    target = item_target(item)
+    with refusal_audited("share_permission_updated", actor, target, address):
+        if not may_manage(actor, grant, perms):
+            raise Forbidden("not permitted to change this share")
+        chosen = None
+        if role is not None and grant.grantee_type != "link":
+            chosen = check_role(role, item=item, perms=perms)
+    if chosen is not None and chosen.id != grant.role:
+        grant.role = chosen.id
+        changes.append(("share_permission_updated", f"role={chosen.name}"))
     if expires is not UNSET:
         assert expires is None or isinstance(expires, float | int)
         check_expiry(expires)
@@ -249,16 +294,18 @@ def update(
     with db.write():
         grant.save()
     for action, detail in changes:
-        record(action, actor, grant, detail)
+        record(action, actor, grant, detail, address)
     return grant
 
 
-def remove(actor: Principal, grant: Grant, perms: Perm) -> None:
-    if not may_manage(actor, grant, perms):
-        raise Forbidden("not permitted to remove this share")
+def remove(actor: Principal, grant: Grant, perms: Perm, address: str = "") -> None:
+    """Remove a share or a link."""
+    with refusal_audited("file_unshared", actor, grant_target(grant), address):
+        if not may_manage(actor, grant, perms):
+            raise Forbidden("not permitted to remove this share")
     with db.write():
         grant.delete_instance()
-    record("file_unshared", actor, grant)
+    record("file_unshared", actor, grant, "", address)
 
 
 def get(grant_id: str) -> Grant:
@@ -403,6 +450,7 @@ def set_state(
     *,
     hidden: bool | None = None,
     synchronize: bool | None = None,
+    address: str = "",
 ) -> Mount:
     """Hide or show a received share, or start or stop syncing it (OpenCloud
     audits both as the share's new state: accepted, or declined when unsynced)."""
@@ -416,6 +464,7 @@ def set_state(
         with db.write():
             found.state.save()
         action = "share_accepted" if found.state.synchronize else "share_declined"
-        record(action, actor, found.grant, f"hidden={bool(found.state.hidden)}")
+        detail = f"hidden={bool(found.state.hidden)}"
+        record(action, actor, found.grant, detail, address)
         return found
     raise NotFound(f"no share {grant_id!r} received")

@@ -141,6 +141,7 @@ def create_blueprint(grove: Grove) -> Blueprint:
                 grant_id_of(item_id),
                 hidden=body.get("hidden"),
                 synchronize=body.get("synchronize"),
+                address=request.remote_addr or "",
             )
             return answer(mount)
 
@@ -149,7 +150,12 @@ def create_blueprint(grove: Grove) -> Blueprint:
         def unmount_jail_item(item_id: str) -> ResponseReturnValue:
             """Stop syncing a received share (it stays in sharedWithMe)."""
             principal = caller.principal(write=True)
-            shares.set_state(principal, grant_id_of(item_id), synchronize=False)
+            shares.set_state(
+                principal,
+                grant_id_of(item_id),
+                synchronize=False,
+                address=request.remote_addr or "",
+            )
             return ""
 
     return blp

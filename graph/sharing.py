@@ -196,6 +196,42 @@ def _shaped(listing: dict[str, Any], query: dict[str, Any]) -> dict[str, Any]:
     return listing
 
 
+def _address() -> str:
+    return request.remote_addr or ""
+
+
+def _update_link(found: reach.Reached, grant: Grant, body: dict[str, Any]) -> None:
+    if "roles" in body:
+        raise BadRequest("a link has a type, not roles")
+    link = body.get("link", {})
+    _no_quick_link(link)
+    links.update(
+        caller.principal(),
+        grant,
+        found.item,
+        found.perms,
+        link_type=link.get("type"),
+        expires=_expiry(body) if "expirationDateTime" in body else shares.UNSET,
+        display_name=link.get("display_name"),
+        address=_address(),
+    )
+
+
+def _update_share(found: reach.Reached, grant: Grant, body: dict[str, Any]) -> None:
+    if "link" in body:
+        raise BadRequest("a share has roles, not a link")
+    chosen = body.get("roles")
+    shares.update(
+        caller.principal(),
+        grant,
+        found.item,
+        found.perms,
+        role=chosen[0] if chosen else None,
+        expires=_expiry(body) if "expirationDateTime" in body else shares.UNSET,
+        address=_address(),
+    )
+
+
 def create_blueprint(grove: Grove) -> Blueprint:
     blp = Blueprint("sharing", __name__, description="Shares and public links")
 
@@ -228,6 +264,7 @@ def create_blueprint(grove: Grove) -> Blueprint:
             [(r["recipient_type"], r["objectId"]) for r in body["recipients"]],
             role=body["roles"][0],
             expires=_expiry(body),
+            address=_address(),
         )
         return {"value": [share_json.permission(grant) for grant in made]}
 
@@ -248,6 +285,7 @@ def create_blueprint(grove: Grove) -> Blueprint:
             password=body.get("password"),
             expires=_expiry(body),
             display_name=body.get("displayName", ""),
+            address=_address(),
         )
         return share_json.permission(grant)
 
@@ -281,34 +319,10 @@ def create_blueprint(grove: Grove) -> Blueprint:
         """Change a share's role or expiration, or a link's type, name or expiration."""
         found = reached(drive_id, item_id, write=True)
         grant = grant_of(found, perm_id)
-        principal = caller.principal()
-        expires = _expiry(body) if "expirationDateTime" in body else shares.UNSET
         if grant.grantee_type == "link":
-            if "roles" in body:
-                raise BadRequest("a link has a type, not roles")
-            link = body.get("link", {})
-            _no_quick_link(link)
-            links.update(
-                principal,
-                grant,
-                found.item,
-                found.perms,
-                link_type=link.get("type"),
-                expires=expires,
-                display_name=link.get("display_name"),
-            )
+            _update_link(found, grant, body)
         else:
-            if "link" in body:
-                raise BadRequest("a share has roles, not a link")
-            chosen = body.get("roles")
-            shares.update(
-                principal,
-                grant,
-                found.item,
-                found.perms,
-                role=chosen[0] if chosen else None,
-                expires=expires,
-            )
+            _update_share(found, grant, body)
         return share_json.permission(grant)
 
     @blp.route(_PERMISSION, methods=["DELETE"])
@@ -318,7 +332,8 @@ def create_blueprint(grove: Grove) -> Blueprint:
     ) -> ResponseReturnValue:
         """Remove a share or a link."""
         found = reached(drive_id, item_id, write=True)
-        shares.remove(caller.principal(), grant_of(found, perm_id), found.perms)
+        grant = grant_of(found, perm_id)
+        shares.remove(caller.principal(), grant, found.perms, _address())
         return ""
 
     @blp.route(_PERMISSION + "/setPassword", methods=["POST"])
@@ -330,7 +345,11 @@ def create_blueprint(grove: Grove) -> Blueprint:
         """Set or (with "") remove a link's password."""
         found = reached(drive_id, item_id, write=True)
         grant = links.set_password(
-            caller.principal(), grant_of(found, perm_id), found.perms, body["password"]
+            caller.principal(),
+            grant_of(found, perm_id),
+            found.perms,
+            body["password"],
+            _address(),
         )
         return share_json.permission(grant)
 

@@ -330,6 +330,9 @@ def test_permissions_are_listed_changed_and_removed_and_audited(
         json={"password": "another-pass"},
     )
     assert actions_since(start).count("file_shared") == 2
+    unshared = AuditEvent.get(AuditEvent.action == "file_unshared")
+    assert (unshared.actor, unshared.address) == ("alice", "127.0.0.1")
+    assert unshared.target == item["id"]
     for action in (
         "share_permission_updated",
         "share_name_updated",
@@ -424,6 +427,11 @@ def test_resharing_needs_a_role_that_allows_it(
         link = bob.post(graph(live, item_url(target, "/createLink")), json={})
         assert link.status_code == 403
     assert len(shares.on_item(_tree_item(live, "alice", "Team"))) == 1
+    refused = AuditEvent.select().where(
+        (AuditEvent.actor == "bob") & (AuditEvent.outcome == "denied")
+    )
+    assert {(e.action, e.address) for e in refused} == {("file_shared", "127.0.0.1")}
+    assert refused.count() == 4
 
     space = spaces.create_project(
         live.settings.storage_dir, "Mars", creator=users.get("alice")
