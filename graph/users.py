@@ -154,6 +154,8 @@ def _require_admin(caller: Principal) -> None:
 
 def apply_update(user: User, body: dict[str, Any], caller: Principal) -> User:
     """Change ``user`` as a userUpdate body says (the caller is allowed to)."""
+    if body.get("accountEnabled") is False and user.id == caller.user_id:
+        raise BadRequest("an admin cannot disable their own account")
     profile = body.get("passwordProfile")
     if profile is not None:
         users.set_password(
@@ -254,10 +256,7 @@ def create_blueprint(grove: Grove) -> Blueprint:
         """Change a user (admins): a new login name keeps id, space and shares."""
         caller = principal(write=True)
         _require_admin(caller)
-        user = users.get(user_id)
-        if body.get("accountEnabled") is False and user.id == caller.user_id:
-            raise BadRequest("an admin cannot disable their own account")
-        return user_json(apply_update(user, body, caller))
+        return user_json(apply_update(users.get(user_id), body, caller))
 
     @blueprint.route("/v1.0/users/<string:user_id>", methods=["DELETE"])
     @blueprint.arguments(DeleteQuery, location="query", as_kwargs=True)

@@ -294,3 +294,13 @@ def test_a_disabled_user_cannot_sign_in(live: LiveServer, alice) -> None:
     assert live.session().request("PROPFIND", live.dav()).status_code == 401
     assert own.status_code == 400
     assert users.get("admin").account_enabled is True
+
+
+def test_an_admin_cannot_disable_themselves_through_me(live: LiveServer) -> None:
+    answer = admin(live).patch(
+        f"{live.url}/graph/v1.0/me", json={"accountEnabled": False}
+    )
+
+    assert answer.status_code == 400
+    assert_conforms(answer)
+    assert users.get("admin").account_enabled is True
