@@ -283,3 +283,22 @@ def test_replacing_a_document_replaces_its_content_and_tags(backend: Backend) ->
     assert names(backend, "cow") == []
     assert names(backend, "entirely") == ["notes.md"]
     assert names(backend, "tag:x") == ["notes.md"]
+
+
+def test_pages_and_totals_count_only_what_access_allows(backend: Backend) -> None:
+    # Many better matches the user may not read, a few they may: permissions
+    # filtered inside the query give full pages and true totals.
+    others = (
+        doc(f"o{i:02d}", f"other {i:02d}.txt", space="space-b", content="apple " * 9)
+        for i in range(40)
+    )
+    backend.upsert(others)
+    backend.upsert(doc(f"m{i}", f"mine {i}.txt", content="apple pie") for i in range(3))
+    backend.refresh()
+
+    page = backend.search(parse("apple"), ALICE, limit=2)
+    rest = backend.search(parse("apple"), ALICE, limit=2, offset=2)
+
+    assert page.total == rest.total == 3
+    assert len(page.hits) == 2 and len(rest.hits) == 1
+    assert {h.space_id for h in page.hits + rest.hits} == {"space-a"}
