@@ -3,12 +3,14 @@
 ``<oc:search-files><oc:search><oc:pattern>KQL</oc:pattern><oc:limit/>
 <oc:offset/></oc:search></oc:search-files>``. Sent to a space's URL
 (``/dav/spaces/<id>``) or a folder below, the search covers that space or
-folder; sent to a user's files root, it covers everything the user may
-read. Hits carry ``oc:fileid``, ``oc:file-parent``, ``oc:name``,
+folder; sent to the share jail, what was shared with the user; sent to a
+user's files root, everything the user may read. Hits carry OpenCloud's
+search properties (``oc:fileid``, ``oc:file-parent``, ``oc:name``,
 ``oc:permissions``, ``oc:highlights``, ``oc:tags``, ``oc:size``,
-``oc:score`` and the usual DAV properties; the total goes in
+``oc:score``; ``oc:shareid``, ``oc:shareroot``, ``oc:remote-item-id`` for
+share hits) and the usual DAV properties; the total goes in
 ``Content-Range: rows <first>-<last>/<total>``. What a user may not read is
-never found (app.search.service).
+never found (app.search.service). docs/search.md has the whole story.
 """
 
 from __future__ import annotations
