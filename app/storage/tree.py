@@ -9,6 +9,7 @@ their id on first sight.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import stat
@@ -125,7 +126,8 @@ def touch_rows(lineage: list[str], size_delta: int = 0) -> None:
 class _Member(Item):
     """A listed member: its ``Path`` is made when first asked for, since a
     listing of 10,000 files spent a tenth of its time making Paths it never
-    used."""
+    used; its id and kind are computed once (a PROPFIND asks each several
+    times per entry)."""
 
     def __init__(
         self,
@@ -139,6 +141,14 @@ class _Member(Item):
         self.tree, self.parts, self.row, self.st = tree, parts, row, st
         self.ancestor_ids = ancestor_ids
         self._entry_path = entry_path
+
+    @functools.cached_property
+    def id(self) -> str:
+        return str(self.row.id)
+
+    @functools.cached_property
+    def is_dir(self) -> bool:
+        return stat.S_ISDIR(self.st.st_mode)
 
     def __getattr__(self, name: str) -> Any:
         if name != "path":
