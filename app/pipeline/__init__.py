@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -337,7 +338,14 @@ def configure(settings: Settings) -> Pipeline:
 
 def for_state_dir(state_dir: Path) -> Pipeline:
     """The pipeline of the instance whose ``.grove`` folder is ``state_dir``."""
-    found = _pipelines.get(state_dir.parent.resolve())
+    folder = _resolved(state_dir.parent)
+    found = _pipelines.get(folder)
     if found is None:
-        found = _pipelines.setdefault(state_dir.parent.resolve(), Pipeline())
+        found = _pipelines.setdefault(folder, Pipeline())
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(folder: Path) -> Path:
+    # Every upload asks twice; resolve() costs a system call per path component.
+    return folder.resolve()

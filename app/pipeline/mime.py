@@ -14,6 +14,7 @@ the upload is accepted at all.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import mimetypes
 import threading
 from pathlib import Path
@@ -85,6 +86,19 @@ def detect(path: Path) -> str:
 
 
 def by_name(name: str) -> str | None:
+    dot = name.find(".", 1)
+    if dot < 0 or ":" in name:
+        return _guess(name)
+    # Only the suffixes count: cached by them (every upload asks).
+    return _by_suffixes(name[dot:])
+
+
+@functools.lru_cache(maxsize=1024)
+def _by_suffixes(suffixes: str) -> str | None:
+    return _guess("x" + suffixes)
+
+
+def _guess(name: str) -> str | None:
     kind, encoding = mimetypes.guess_type(name, strict=False)
     if encoding:
         return _ENCODINGS.get(encoding)
