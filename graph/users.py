@@ -14,8 +14,9 @@ from app.auth.principal import Principal
 from app.errors import BadRequest, Forbidden
 from app.instance import Grove
 from app.models import Group, User
-from graph import odata
+from graph import app_roles, odata
 from graph.api import Blueprint, GraphSchema, QuerySchema
+from graph.app_roles import AssignmentSchema
 from graph.caller import principal
 
 # Fields of the libre-graph user that Grove does not keep (docs/api.md).
@@ -33,10 +34,10 @@ READ_ONLY_USER_FIELDS = frozenset(
     }
 )
 USER_SELECT = ("id", "displayName", "mail", "memberOf", "onPremisesSamAccountName")
-USER_EXPAND = ("memberOf",)
+USER_EXPAND = ("memberOf", "appRoleAssignments")
 # $select and $expand names of the libre-graph document Grove does not answer.
 UNSUPPORTED_SELECT = frozenset({"surname", "drive", "drives"})
-UNSUPPORTED_EXPAND = frozenset({"drive", "drives", "appRoleAssignments"})
+UNSUPPORTED_EXPAND = frozenset({"drive", "drives"})
 # Always answered: the libre-graph document requires them in every user.
 USER_REQUIRED = ("id", "displayName", "onPremisesSamAccountName")
 USER_ORDER = {
@@ -63,6 +64,7 @@ class UserOut(ma.Schema):
     preferredLanguage = ma.fields.String()
     userType = ma.fields.String()
     memberOf = ma.fields.List(ma.fields.Nested(GroupRef))
+    appRoleAssignments = ma.fields.List(ma.fields.Nested(AssignmentSchema))
 
 
 class UserList(ma.Schema):
@@ -113,8 +115,11 @@ def user_json(
         found["preferredLanguage"] = user.preferred_language
     if "memberOf" in expand or "memberOf" in select:
         found["memberOf"] = [group_ref(group) for group in groups.of_user(user.id)]
+    if "appRoleAssignments" in expand:
+        found["appRoleAssignments"] = [app_roles.assignment(user)]
     if select:
-        found = {k: v for k, v in found.items() if k in select or k in USER_REQUIRED}
+        keep = set(select) | set(expand) | set(USER_REQUIRED)
+        found = {k: v for k, v in found.items() if k in keep}
     return found
 
 
@@ -132,9 +137,14 @@ USER_FILTER = odata.Vocabulary(
         "onPremisesSamAccountName": lambda user: user.name,
         "accountEnabled": lambda user: user.account_enabled,
     },
-    collections={"memberOf": _member_of},
-    unsupported=frozenset({"appRoleAssignments", "userType", "surname", "givenName"}),
+    collections={
+        "memberOf": _member_of,
+        "appRoleAssignments": lambda user: [app_roles.assignment(user)],
+    },
+    unsupported=frozenset({"userType", "surname", "givenName"}),
 )
+# Others than admins may find people by their names, not by group or role.
+ADMIN_FILTERS = ("memberOf", "appRoleAssignments")
 
 
 def _matches(user: User, term: str) -> bool:
@@ -202,7 +212,12 @@ def create_blueprint(grove: Grove) -> Blueprint:
             raise Forbidden("search for a user with $search")
         select = select_names(query.get("select"))
         expand = expand_names(query.get("expand"))
-        keep = odata.compile_filter(query.get("filter"), USER_FILTER)
+        text = query.get("filter") or ""
+        if not caller.is_admin:
+            select, expand = (select or set(USER_SELECT)) - {"memberOf"}, set()
+            if any(name in text for name in ADMIN_FILTERS):
+                raise Forbidden("only an admin may filter users by group or role")
+        keep = odata.compile_filter(text, USER_FILTER)
         found = [
             user
             for user in users.listing()
@@ -210,8 +225,6 @@ def create_blueprint(grove: Grove) -> Blueprint:
         ]
         found = odata.order(found, query.get("orderby"), USER_ORDER)
         found = odata.page(found, query.get("top"), query.get("skip"))
-        if not caller.is_admin:
-            select = (select or set(USER_SELECT)) - {"memberOf"}
         return {"value": [user_json(u, expand=expand, select=select) for u in found]}
 
     @blueprint.route("/v1.0/users", methods=["POST"])

@@ -46,7 +46,7 @@ def test_me_refuses_an_expansion_it_does_not_know(
 ) -> None:
     unknown = alice.get(f"{live.url}/graph/v1.0/me", params={"$expand": "friends"})
     unsupported = alice.get(
-        f"{live.url}/graph/v1.0/me", params={"$expand": "memberOf,appRoleAssignments"}
+        f"{live.url}/graph/v1.0/me", params={"$expand": "memberOf,drive"}
     )
 
     assert unknown.status_code == 400

@@ -11,6 +11,10 @@ from app import groups, users
 from tests.conftest import LiveServer
 from tests.graph.contract import assert_conforms
 
+# OpenCloud's ids of the global roles Admin and User.
+ADMIN_ROLE = "71881883-1768-46bd-a24d-a356a2afdf7f"
+USER_ROLE = "d7beeea8-8ff4-406b-8fb6-ab2dd81e6b11"
+
 
 def admin(live: LiveServer) -> requests.Session:
     return live.session("admin", "admin-password-1")
@@ -197,7 +201,7 @@ def test_filter_select_order_and_paging(live: LiveServer) -> None:
         ({"$filter": "displayName gt 'a'"}, "invalidRequest"),
         ({"$filter": "shoeSize eq 1"}, "invalidRequest"),
         ({"$filter": "displayName eq"}, "invalidRequest"),
-        ({"$filter": "appRoleAssignments/any(x:x/appRoleId eq 1)"}, "notSupported"),
+        ({"$filter": "userType eq 'Member'"}, "notSupported"),
         ({"$select": "shoeSize"}, "invalidRequest"),
         ({"$select": "surname"}, "notSupported"),
         ({"$expand": "drive"}, "notSupported"),
@@ -304,3 +308,33 @@ def test_an_admin_cannot_disable_themselves_through_me(live: LiveServer) -> None
     assert answer.status_code == 400
     assert_conforms(answer)
     assert users.get("admin").account_enabled is True
+
+
+def test_global_roles_are_expanded_and_filtered_for_admins(
+    live: LiveServer, alice: requests.Session
+) -> None:
+    session = admin(live)
+    by_role = {"$filter": f"appRoleAssignments/any(x:x/appRoleId eq {ADMIN_ROLE})"}
+
+    admins = listed(live, session, **by_role)
+    expanded = listed(
+        live, session, **{"$expand": "appRoleAssignments", "$select": "mail"}
+    )
+    own = alice.get(f"{live.url}/graph/v1.0/me?$expand=appRoleAssignments")
+    refused = alice.get(url(live), params={"$search": "a", **by_role})
+    by_group = alice.get(
+        url(live), params={"$search": "a", "$filter": "memberOf/any(x:x/id eq 1)"}
+    )
+    hidden = listed(live, alice, **{"$search": "a", "$expand": "appRoleAssignments"})
+
+    assert names(admins) == ["admin"]
+    roles = {u["onPremisesSamAccountName"]: u["appRoleAssignments"] for u in expanded}
+    assert roles["admin"][0]["appRoleId"] == ADMIN_ROLE
+    assert roles["alice"][0]["appRoleId"] == USER_ROLE
+    assert roles["alice"][0]["principalId"] == users.get("alice").id
+    assert_conforms(own)
+    assert own.json()["appRoleAssignments"][0]["appRoleId"] == USER_ROLE
+    for answer in (refused, by_group):
+        assert answer.status_code == 403
+        assert_conforms(answer)
+    assert all("appRoleAssignments" not in user for user in hidden)
