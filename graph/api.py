@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
+from app.errors import BadRequest
 from app.instance import Grove
 from graph import caller
 from graph.errors import NotSupported, json_error
@@ -101,6 +102,13 @@ class _Parser(FlaskParser):
     # A request that does not fit the schema is the client's error (400), as
     # the libre-graph document says, not flask-smorest's default 422.
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            # json.loads recurses once per nesting level.
+            raise BadRequest("the JSON body is nested too deeply") from None
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -25,6 +25,8 @@ Predicate = Callable[[Any], bool]
 
 _TOKEN = re.compile(r"\s*('(?:[^']|'')*'|\(|\)|,|[^\s(),']+)")
 MAX_FILTER = 2000
+# Parentheses and ``not`` nest by recursion: deeper is refused, not a RecursionError.
+MAX_DEPTH = 32
 
 
 class ListQuery(QuerySchema):
@@ -114,6 +116,7 @@ class _Parser:
             raise BadRequest("$filter is too long")
         self.tokens = _tokens(text)
         self.at = 0
+        self.depth = 0
         self.vocabulary = vocabulary
 
     def parse(self) -> Predicate:
@@ -148,6 +151,15 @@ class _Parser:
         return parts[0] if len(parts) == 1 else lambda row: all(p(row) for p in parts)
 
     def _factor(self) -> Predicate:
+        self.depth += 1
+        try:
+            return self._nested()
+        finally:
+            self.depth -= 1
+
+    def _nested(self) -> Predicate:
+        if self.depth > MAX_DEPTH:
+            raise BadRequest(f"$filter nests deeper than {MAX_DEPTH} levels")
         token = self._peek()
         if token.lower() == "not":
             self._take()
