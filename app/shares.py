@@ -20,6 +20,7 @@ from app.auth.principal import Principal
 from app.errors import BadRequest, Conflict, Forbidden, NotFound
 from app.models import Grant, Group, GroupMember, Node, ShareState, Space, User
 from app.perms import Perm
+from app.storage.names import check_new_name
 from app.storage.tree import Item
 
 # OpenCloud's share jail: a virtual space per user, always this id.
@@ -450,21 +451,50 @@ def set_state(
     *,
     hidden: bool | None = None,
     synchronize: bool | None = None,
+    name: str | None = None,
     address: str = "",
 ) -> Mount:
-    """Hide or show a received share, or start or stop syncing it (OpenCloud
-    audits both as the share's new state: accepted, or declined when unsynced)."""
+    """Hide or show a received share, start or stop syncing it, or give it
+    another name in the jail (OpenCloud audits each as the share's new state:
+    accepted, or declined when unsynced)."""
+    found = _received_mount(actor.user_id, grant_id)
+    if hidden is not None:
+        found.state.hidden = hidden
+    if synchronize is not None:
+        found.state.synchronize = synchronize
+    with db.write():
+        if name is not None and name != found.name:
+            found.state.mount_name = _free_mount_name(actor.user_id, name)
+        found.state.save()
+    action = "share_accepted" if found.state.synchronize else "share_declined"
+    detail = f"hidden={bool(found.state.hidden)} name={found.name!r}"
+    record(action, actor, found.grant, detail, address)
+    return found
+
+
+def mount_item(
+    actor: Principal, node_id: str, *, name: str | None = None, address: str = ""
+) -> Mount:
+    """Sync again (mount) a share of the item ``node_id`` the user received."""
     for found in mounts(actor.user_id):
-        if str(found.grant.id) != grant_id:
-            continue
-        if hidden is not None:
-            found.state.hidden = hidden
-        if synchronize is not None:
-            found.state.synchronize = synchronize
-        with db.write():
-            found.state.save()
-        action = "share_accepted" if found.state.synchronize else "share_declined"
-        detail = f"hidden={bool(found.state.hidden)}"
-        record(action, actor, found.grant, detail, address)
-        return found
+        if str(found.grant.node_id) == node_id:
+            grant_id = str(found.grant.id)
+            return set_state(
+                actor, grant_id, synchronize=True, name=name, address=address
+            )
+    raise NotFound(f"no share of {node_id!r} received")
+
+
+def _received_mount(user_id: str, grant_id: str) -> Mount:
+    for found in mounts(user_id):
+        if str(found.grant.id) == grant_id:
+            return found
     raise NotFound(f"no share {grant_id!r} received")
+
+
+def _free_mount_name(user_id: str, name: str) -> str:
+    """``name`` checked as a new name and free in the user's jail."""
+    name = check_new_name(name)
+    if any(str(s.mount_name) == name for s in _states(user_id).values()):
+        raise Conflict(f"a share is already named {name!r}")
+    return name

@@ -3,8 +3,9 @@
 ``sharedWithMe`` lists the shares in the caller's share jail (accepted
 automatically); the recipient hides one (``@UI.Hidden``) or stops syncing it
 (``@client.synchronize``, also by deleting the jail item) with the jail
-item's PATCH. ``sharedByMe`` lists the items the caller shared, with their
-shares and links.
+item's PATCH, and syncs it again by posting its ``remoteItem`` to the jail's
+root children, as OpenCloud's clients do. ``sharedByMe`` lists the items
+the caller shared, with their shares and links.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from app import acl, shares
 from app.auth.principal import Principal
-from app.errors import NotFound
+from app.errors import BadRequest, NotFound
 from app.instance import Grove
 from app.models import Grant
 from app.perms import VISIBLE
@@ -27,6 +28,10 @@ from graph.api import Blueprint, GraphSchema, QuerySchema
 from graph.drive_items import ItemSchema
 from graph.errors import NotSupported
 
+_JAIL_ROOTS = [
+    f"/v1beta1/drives/{jail}/root/children"
+    for jail in (shares.JAIL_DRIVE_ID, shares.JAIL_ID)
+]
 _JAIL_ITEMS = [
     f"/v1beta1/drives/{jail}/items/<item_id>"
     for jail in (shares.JAIL_DRIVE_ID, shares.JAIL_ID)
@@ -46,6 +51,26 @@ class SharedItemSchema(ItemSchema):
 
 class SharedCollection(ma.Schema):
     value = ma.fields.List(ma.fields.Nested(SharedItemSchema))
+
+
+class RemoteReference(GraphSchema):
+    id = ma.fields.String(required=True)
+
+
+class MountRequest(GraphSchema):
+    """A ``driveItem`` posted to the jail's root: a share to mount (sync)."""
+
+    name = ma.fields.String()
+    remoteItem = ma.fields.Nested(RemoteReference, required=True)  # noqa: N815
+    folder = ma.fields.Dict()
+    file = ma.fields.Dict()
+
+
+class MountQuery(QuerySchema):
+    conflict = ma.fields.String(
+        data_key="@libre.graph.conflictBehavior",
+        validate=ma.validate.OneOf(["fail", "replace"]),
+    )
 
 
 class ShareStateUpdate(GraphSchema):
@@ -121,6 +146,26 @@ def create_blueprint(grove: Grove) -> Blueprint:
             if item is not None:
                 out.append(share_json.shared_by_me(item.tree.space, item, grants))
         return {"value": out}
+
+    for index, rule in enumerate(_JAIL_ROOTS):
+
+        @blp.route(rule, methods=["POST"], endpoint=f"mount_share{index}")
+        @blp.arguments(MountQuery, location="query")
+        @blp.arguments(MountRequest)
+        @blp.response(200, SharedItemSchema)
+        def mount_share(query: dict[str, Any], body: dict[str, Any]) -> Any:
+            """Sync a received share again, optionally under another name."""
+            if "folder" in body or "file" in body:
+                raise BadRequest("the share jail holds shares only")
+            if query.get("conflict") == "replace":
+                raise NotSupported("replacing a share in the jail is not supported")
+            mount = shares.mount_item(
+                caller.principal(write=True),
+                lookup.node_id_of(body["remoteItem"]["id"]),
+                name=body.get("name"),
+                address=request.remote_addr or "",
+            )
+            return answer(mount)
 
     for index, rule in enumerate(_JAIL_ITEMS):
 

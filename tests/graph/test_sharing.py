@@ -548,3 +548,41 @@ def test_a_file_editor_and_an_upload_only_recipient(
     listing = bob.request("PROPFIND", f"{jail}/Drop", headers={"Depth": "1"})
     assert listing.status_code == 207
     assert "a.txt" not in listing.text and "in.txt" not in listing.text
+
+
+def test_a_recipient_syncs_a_share_again_under_a_name_of_their_choice(
+    live: LiveServer, alice: requests.Session
+) -> None:
+    bob = user(live, "bob")
+    item = folder(live, alice, "alice", "Report")
+    other = folder(live, alice, "alice", "Other")
+    invite(live, alice, item, "bob", roles.VIEWER)
+    invite(live, alice, other, "bob", roles.VIEWER)
+    listed = bob.get(graph(live, "/v1beta1/me/drive/sharedWithMe")).json()["value"]
+    shared = next(s for s in listed if s["name"] == "Report")
+    unmount = graph(live, f"/v1beta1/drives/{JAIL}/items/{shared['id']}")
+    assert bob.delete(unmount).status_code == 204
+    root = graph(live, f"/v1beta1/drives/{JAIL}/root/children")
+
+    taken = bob.post(root, json={"name": "Other", "remoteItem": {"id": item["id"]}})
+    assert taken.status_code == 409
+    assert_conforms(taken)
+    mounted = bob.post(
+        root, json={"name": "Alice's report", "remoteItem": {"id": item["id"]}}
+    )
+
+    assert mounted.status_code == 200, mounted.text
+    assert_conforms(mounted)
+    assert mounted.json()["name"] == "Alice's report"
+    assert mounted.json()["@client.synchronize"] is True
+    jail = f"{live.url}/dav/spaces/{JAIL}"
+    assert bob.get(f"{jail}/Alice's report/a.txt").content == b"alpha"
+    assert bob.get(f"{jail}/Report/a.txt").status_code == 404
+    for body in (
+        {"name": "x", "folder": {}, "remoteItem": {"id": item["id"]}},
+        {"name": "x"},
+        {"remoteItem": {"id": "no-such-item"}},
+    ):
+        refused = bob.post(root, json=body)
+        assert refused.status_code in (400, 404), body
+        assert_conforms(refused)
