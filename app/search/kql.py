@@ -7,8 +7,9 @@ Supported (what OpenCloud's clients send): ``name:``, ``content:``,
 or ``folder``), ``tag:``/``tags:``, ``size`` and ``mtime`` with ``:``, ``=``,
 ``<``, ``<=``, ``>``, ``>=`` (``mtime:today``, ``"last 7 days"``, ``2024-05-01``
 and the other keywords of the capability ``search.property.mtime``);
-``AND``, ``OR``, ``NOT`` (and a leading ``-``), parentheses, quoted phrases,
-implicit AND between terms, ``*`` for a prefix or (in ``name``) a pattern.
+``scope:`` (a space's or folder's id: search only there); ``AND``, ``OR``,
+``NOT`` (and a leading ``-``), parentheses, quoted phrases, implicit AND
+between terms, ``*`` for a prefix or (in ``name``) a pattern.
 Not supported: NEAR/ONEAR, synonyms, ranking terms, date intervals.
 """
 
@@ -32,6 +33,7 @@ from app.search.query import (
     Or,
     Query,
     Range,
+    Scope,
     Term,
 )
 
@@ -265,6 +267,10 @@ def _restriction(prop: str, op: str, token: Token | str, today: dt.date) -> Quer
         if kind not in ("file", "folder") or op not in (":", "="):
             raise QueryError("type is 'file' or 'folder'")
         return IsFolder(kind == "folder")
+    if prop == "scope":
+        if op not in (":", "="):
+            raise QueryError(f"scope takes ':', not {op!r}")
+        return _scope(_text(token).strip())
     if prop == "size":
         size = _size(token)
         return _compare("size", op, (size, size + 1))
@@ -274,6 +280,15 @@ def _restriction(prop: str, op: str, token: Token | str, today: dt.date) -> Quer
             raise QueryError(f"invalid time {_text(token)!r}")
         return _compare("mtime", op, span)
     raise QueryError(f"unknown property {prop!r}")
+
+
+def _scope(value: str) -> Scope:
+    """``<storage>$<space>`` (a space) or ``<storage>$<space>!<node>`` (a folder)."""
+    drive, bang, node = value.partition("!")
+    space = drive.rpartition("$")[2]
+    if "$" not in drive or not space or (bang and not node):
+        raise QueryError(f"scope is a space or folder id, not {value!r}")
+    return Scope(space, node or None)
 
 
 def _flatten(kind: type[And] | type[Or], items: list[Query]) -> Query:

@@ -69,7 +69,17 @@ class Not:
     item: Query
 
 
-Query = Union[Term, MediaType, IsFolder, Range, And, Or, Not]  # noqa: UP007
+@dataclass(frozen=True)
+class Scope:
+    """KQL ``scope:<resource id>``: only this space (``node`` None) or the
+    subtree below this folder. Never reaches a backend: app.search.service
+    turns it into :class:`Access`'s scope."""
+
+    space: str
+    node: str | None = None
+
+
+Query = Union[Term, MediaType, IsFolder, Range, And, Or, Not, Scope]  # noqa: UP007
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from app.models import Grant, Node, Space
 from app.search import access, kql
 from app.search import backend as backends
 from app.search.backend import Backend, Hit
-from app.search.query import Access, Query
+from app.search.query import Access, And, Not, Or, Query, Scope
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +106,9 @@ def search(
     ``shares_only`` to what others shared with the user (the share jail).
     """
     query = kql.parse(pattern) if isinstance(pattern, str) else pattern
+    query, scope = _scope_of(query)
+    if scope is not None:
+        scope_space, scope_folder = scope.space, scope.node
     limit = max(0, min(limit, MAX_LIMIT))
     offset = max(0, offset)
     spaces, shares = access.readable(principal)
@@ -134,6 +137,28 @@ def search(
             continue
         found.append(checked)
     return Page(found, results.total)
+
+
+def _scope_of(query: Query) -> tuple[Query, Scope | None]:
+    """The query without its ``scope:``, and the scope (only at the top level)."""
+    items = list(query.items) if isinstance(query, And) else [query]
+    scopes = [item for item in items if isinstance(item, Scope)]
+    rest: list[Query] = [item for item in items if not isinstance(item, Scope)]
+    if len(scopes) > 1 or any(_has_scope(item) for item in rest):
+        raise kql.QueryError("one scope: for the whole pattern, outside OR and NOT")
+    if not rest:
+        rest = [kql.parse("*")]  # scope alone: everything there
+    return (rest[0] if len(rest) == 1 else And(tuple(rest))), (
+        scopes[0] if scopes else None
+    )
+
+
+def _has_scope(query: Query) -> bool:
+    if isinstance(query, Scope):
+        return True
+    if isinstance(query, And | Or):
+        return any(_has_scope(item) for item in query.items)
+    return isinstance(query, Not) and _has_scope(query.item)
 
 
 # (parent id, name, space id) of a node row

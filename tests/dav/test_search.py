@@ -265,6 +265,26 @@ def test_a_space_or_folder_url_narrows_the_search(world: World) -> None:
     }
 
 
+def test_kql_scope_narrows_to_a_folder_or_space_and_never_widens(
+    world: World,
+) -> None:
+    alice_space = spaces.personal_space(users.get("alice"))
+    tree = world.live.app.grove.tree(alice_space)
+    shared = spaces.resource_id(alice_space, tree.item(["Shared"]).id)
+    private = spaces.resource_id(alice_space, tree.item(["Private"]).id)
+    assert names(world, "alice", f"fox scope:{shared}") == {"plan.md", "deep.txt"}
+    assert names(world, "alice", f"scope:{shared}") == {"plan.md", "sub", "deep.txt"}
+    assert names(world, "bob", f"fox scope:{spaces.drive_id(alice_space)}") == {
+        "plan.md",
+        "deep.txt",
+    }
+    assert names(world, "bob", f"fox scope:{private}") == set()
+    answer = report(
+        world.session("alice"), f"{world.live.dav()}/", f"a OR scope:{shared}"
+    )
+    assert answer.status_code == 400 and "outside OR and NOT" in answer.text
+
+
 def test_a_space_the_user_may_not_read_is_not_searched(world: World) -> None:
     alice_drive = world.live.drive_id(world.session("alice"))
     answer = report(

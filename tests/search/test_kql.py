@@ -8,7 +8,7 @@ import time
 import pytest
 
 from app.search.kql import MAX_QUERY_CHARS, QueryError, parse
-from app.search.query import And, IsFolder, MediaType, Not, Or, Range, Term
+from app.search.query import And, IsFolder, MediaType, Not, Or, Range, Scope, Term
 
 TODAY = dt.date(2026, 12, 4)  # a Friday
 
@@ -66,6 +66,11 @@ def test_mtime_keywords_dates_and_comparisons() -> None:
     assert kql("mtime>2026-03") == Range("mtime", low=day("2026-04-01"))
 
 
+def test_scope_names_a_space_or_a_folder() -> None:
+    assert kql("scope:st$sp") == Scope("sp")
+    assert kql("fox scope:st$sp!nd") == And((Term(None, "fox"), Scope("sp", "nd")))
+
+
 @pytest.mark.parametrize(
     ("pattern", "message"),
     [
@@ -79,6 +84,8 @@ def test_mtime_keywords_dates_and_comparisons() -> None:
         ("mtime:2026-13-40", "invalid time '2026-13-40'"),
         ("type:car", "type is 'file' or 'folder'"),
         ("mediatype:banana", "unknown media type 'banana'"),
+        ("scope:somewhere", "scope is a space or folder id, not 'somewhere'"),
+        ("scope:st$sp!", "scope is a space or folder id"),
         ('name:""', "empty search term"),
         ("x" * (MAX_QUERY_CHARS + 1), "search pattern over"),
     ],
