@@ -8,13 +8,14 @@ space's ``/dav/spaces/<drive-id>`` URL.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import mimetypes
 import shutil
 from typing import Any
 
 from flask import request
 
-from app import forwarded, quota, roles, spaces
+from app import forwarded, quota, roles, shares, spaces
 from app.instance import Grove
 from app.models import Grant, Group, Space, TrashItem, User
 from app.storage.tree import Item
@@ -84,6 +85,35 @@ def drive(
     }
     if space.description:
         out["description"] = space.description
+    return out
+
+
+def share_jail(grove: Grove, user_id: str) -> dict[str, Any]:
+    """The caller's share jail as the ``virtual`` drive OpenCloud lists among
+    one's drives (``virtual/shares``): sync clients find the shares there."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    newest = 0.0
+    for mount in shares.mounts(user_id):
+        found = grove.tree(mount.space).item(mount.parts)
+        if found is None:
+            continue
+        digest.update(f"{mount.grant.id}\0{mount.name}\0{found.etag}\0".encode())
+        newest = max(newest, found.st.st_mtime, float(mount.grant.created))
+    drive_id = shares.JAIL_DRIVE_ID
+    out: dict[str, Any] = {
+        "id": drive_id,
+        "driveType": "virtual",
+        "driveAlias": "virtual/shares",
+        "name": shares.JAIL_FOLDER,
+        "root": {
+            "id": drive_id,
+            "eTag": f'"{digest.hexdigest()}"',
+            "webDavUrl": f"{base_url()}/dav/spaces/{drive_id}",
+        },
+        "webUrl": f"{base_url()}/f/{drive_id}",
+    }
+    if newest:
+        out["lastModifiedDateTime"] = when(newest)
     return out
 
 

@@ -18,7 +18,7 @@ import marshmallow as ma
 from flask import request
 from flask.typing import ResponseReturnValue
 
-from app import acl, spaces, users
+from app import acl, shares, spaces, users
 from app.auth.principal import Principal
 from app.errors import Forbidden, NotFound, PreconditionFailed
 from app.instance import Grove
@@ -119,7 +119,7 @@ _FILTER = odata.Vocabulary(
 )
 _ORDER = {
     "name": lambda d: str(d["name"]).lower(),
-    "lastModifiedDateTime": lambda d: d["lastModifiedDateTime"],
+    "lastModifiedDateTime": lambda d: d.get("lastModifiedDateTime", ""),
 }
 # $select narrows a drive to the properties it names (``id`` always stays);
 # ``@libre.graph.hasTrashedItems`` is computed only when selected, and alone
@@ -145,24 +145,28 @@ _EXPAND = ("root($expand=permissions)",)
 
 def _shape(
     grove: Grove,
-    space: Space,
+    space: Space | None,
     query: dict[str, Any],
     *,
     members: bool,
     built: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One drive as ``$select`` and ``$expand`` ask for it (``built``: its
-    drive object without members, if the caller made it already)."""
+    drive object without members, if the caller made it already; the share
+    jail's, which has neither members nor trash, when ``space`` is None)."""
     if query.get("search"):
         raise NotSupported("$search is not supported on drives")
     select = odata.names(query.get("select"), _SELECT, "$select")
     expand = odata.names(query.get("expand"), _EXPAND, "$expand")
-    if members or expand or built is None:
+    if space is None and built is not None:
+        found = dict(built)
+    elif space is not None and (members or expand or built is None):
         found = drive_json.drive(grove, space, members=members or bool(expand))
     else:
+        assert built is not None
         found = built
     if TRASHED in select:
-        found[TRASHED] = drive_json.has_trashed_items(space)
+        found[TRASHED] = space is not None and drive_json.has_trashed_items(space)
     narrow = select - {TRASHED}
     if narrow:
         found = {k: v for k, v in found.items() if k in narrow | {"id", TRASHED}}
@@ -220,7 +224,11 @@ def _check_if_match(grove: Grove, space: Space) -> None:
 def _collection(
     grove: Grove, found: list[Space], query: dict[str, Any], *, members: bool
 ) -> dict[str, Any]:
-    drives = [(space, drive_json.drive(grove, space, members=False)) for space in found]
+    """The drives in ``found`` and the caller's share jail, as the query asks."""
+    drives: list[tuple[Space | None, dict[str, Any]]] = [
+        (space, drive_json.drive(grove, space, members=False)) for space in found
+    ]
+    drives.append((None, drive_json.share_jail(grove, caller.principal().user_id)))
     keep = odata.compile_filter(query.get("filter"), _FILTER)
     if keep is not None:
         drives = [pair for pair in drives if keep(pair[1])]
@@ -326,9 +334,12 @@ def create_blueprint(grove: Grove) -> Blueprint:
     @blp.arguments(odata.ItemQuery, location="query")
     @blp.response(200, DriveSchema)
     def get_drive(query: dict[str, Any], drive_id: str) -> ResponseReturnValue:
-        """One drive."""
-        space = find(caller.principal(), drive_id)
-        return _shape(grove, space, query, members=False)
+        """One drive (also the caller's share jail)."""
+        principal = caller.principal()
+        if drive_id in (shares.JAIL_DRIVE_ID, shares.JAIL_ID):
+            jail = drive_json.share_jail(grove, principal.user_id)
+            return _shape(grove, None, query, members=False, built=jail)
+        return _shape(grove, find(principal, drive_id), query, members=False)
 
     @blp.route("/v1.0/drives/<drive_id>", methods=["PATCH"])
     @blp.arguments(DriveUpdate)

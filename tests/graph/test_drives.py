@@ -46,7 +46,8 @@ def test_my_drives_list_the_personal_drive(live: LiveServer, alice) -> None:
     answer = alice.get(graph(live, "/v1.0/me/drives"), timeout=10)
     assert answer.status_code == 200
     assert_conforms(answer)
-    (drive,) = answer.json()["value"]
+    drive, jail = answer.json()["value"]
+    assert (jail["driveType"], jail["driveAlias"]) == ("virtual", "virtual/shares")
     assert drive["driveType"] == "personal"
     assert drive["driveAlias"] == "personal/alice"
     assert drive["id"] == live.drive_id(alice)
@@ -92,7 +93,8 @@ def test_admin_creates_a_project_drive_members_see_it(live: LiveServer, alice) -
 
     everything = admin(live).get(graph(live, "/v1.0/drives"), timeout=10)
     assert_conforms(everything)
-    assert len(everything.json()["value"]) == 3  # admin's, alice's, Mars
+    # admin's, alice's, Mars and the admin's share jail
+    assert len(everything.json()["value"]) == 4
 
 
 def test_space_admins_create_project_drives(live: LiveServer, alice) -> None:
@@ -122,9 +124,9 @@ def test_space_admins_oversee_project_drives_not_their_content(
 
     listed = alice.get(graph(live, "/v1.0/drives"), timeout=10)
     assert_conforms(listed)
-    assert {d["name"] for d in listed.json()["value"]} == {"alice", "Europa"}
+    assert {d["name"] for d in listed.json()["value"]} == {"alice", "Europa", "Shares"}
     own = alice.get(graph(live, "/v1.0/me/drives")).json()["value"]
-    assert [d["name"] for d in own] == ["alice"]
+    assert [d["name"] for d in own] == ["alice", "Shares"]
     quota = alice.patch(path, json={"quota": {"total": 50}}, timeout=10)
     assert quota.status_code == 200, quota.text
     assert_conforms(quota)
@@ -317,7 +319,7 @@ def test_query_options_on_drives(live: LiveServer, alice) -> None:
     assert all(
         d["@libre.graph.hasTrashedItems"] is False for d in trashed.json()["value"]
     )
-    assert all("quota" in d for d in trashed.json()["value"])
+    assert all("quota" in d for d in trashed.json()["value"][:-1])  # not the jail
     alice.put(f"{live.dav()}/gone.txt", data=b"x")
     alice.delete(f"{live.dav()}/gone.txt")
     narrow = alice.get(
@@ -569,3 +571,50 @@ def test_a_project_drive_shared_by_link_from_its_root(live: LiveServer, alice) -
         graph(live, f"/v1beta1/drives/{own}/root/createLink"), json={"type": "view"}
     )
     assert personal.status_code == 400
+
+
+def test_the_share_jail_is_one_of_my_drives(live: LiveServer, alice) -> None:
+    live.add_user("bob")
+    bob = live.session("bob")
+
+    def jail() -> dict:
+        answer = bob.get(
+            graph(live, "/v1beta1/me/drives"),
+            params={"$filter": "driveType eq 'virtual'"},
+        )
+        assert_conforms(answer)
+        (found,) = answer.json()["value"]
+        return found
+
+    empty = jail()
+    assert empty["name"] == "Shares"
+    jail_id = "a0ca6a90-a365-4782-871e-d44447bbc668"
+    assert empty["id"] == f"{jail_id}${jail_id}"  # OpenCloud's fixed id
+    webdav = empty["root"]["webDavUrl"]
+    assert bob.request("PROPFIND", webdav + "/", headers={"Depth": "1"}).ok
+
+    alice.request("MKCOL", f"{live.dav()}/docs")
+    drive = live.drive_id(alice)
+    root = alice.get(graph(live, f"/v1.0/drives/{drive}/root")).json()["id"]
+    docs = alice.get(graph(live, f"/v1.0/drives/{drive}/items/{root}/children"))
+    body = {
+        "recipients": [
+            {"objectId": users.get("bob").id, "@libre.graph.recipient.type": "user"}
+        ],
+        "roles": [roles.VIEWER.id],
+    }
+    folder = docs.json()["value"][0]["id"]
+    shared = alice.post(
+        graph(live, f"/v1beta1/drives/{drive}/items/{folder}/invite"), json=body
+    )
+    assert shared.status_code == 200, shared.text
+    after = jail()
+    assert after["root"]["eTag"] != empty["root"]["eTag"]
+    assert "lastModifiedDateTime" in after
+    one = bob.get(graph(live, f"/v1.0/drives/{after['id']}"))
+    assert_conforms(one)
+    assert one.json()["root"]["eTag"] == after["root"]["eTag"]
+    listing = bob.request("PROPFIND", webdav + "/", headers={"Depth": "1"})
+    assert "docs" in listing.text
+    changed = bob.patch(graph(live, f"/v1.0/drives/{after['id']}"), json={"name": "X"})
+    assert changed.status_code == 404

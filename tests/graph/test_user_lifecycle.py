@@ -190,7 +190,10 @@ def test_a_new_login_name_keeps_id_space_folder_and_shares(world: World) -> None
     assert Path(live.settings.storage_dir / folder / "from-bob" / "note.txt").exists()
     assert grants() == {world.given, world.received, world.team_share}
     mine = robert.get(f"{live.url}/graph/v1.0/me/drives").json()["value"]
-    assert [drive["driveAlias"] for drive in mine] == ["personal/robert"]
+    assert [drive["driveAlias"] for drive in mine] == [
+        "personal/robert",
+        "virtual/shares",
+    ]
     assert (
         robert.request("PROPFIND", live.dav("robert") + "/from-bob").status_code == 207
     )
