@@ -618,3 +618,24 @@ def test_the_share_jail_is_one_of_my_drives(live: LiveServer, alice) -> None:
     assert "docs" in listing.text
     changed = bob.patch(graph(live, f"/v1.0/drives/{after['id']}"), json={"name": "X"})
     assert changed.status_code == 404
+
+
+def test_admins_set_personal_quotas(live: LiveServer, alice) -> None:
+    path = graph(live, f"/v1.0/drives/{live.drive_id(alice)}")
+    own = alice.patch(path, json={"quota": {"total": 10**9}}, timeout=10)
+    assert own.status_code == 403
+    assert_conforms(own)
+    account_roles.set_space_admin(users.get("alice"), True)
+    still = alice.patch(path, json={"quota": {"total": 10**9}}, timeout=10)
+    assert still.status_code == 403  # space admins oversee project drives only
+    limited = admin(live).patch(path, json={"quota": {"total": 100}}, timeout=10)
+    assert limited.status_code == 200, limited.text
+    assert_conforms(limited)
+    assert limited.json()["quota"]["total"] == 100
+    assert alice.put(f"{live.dav()}/big.bin", data=b"x" * 101).status_code == 507
+    assert alice.get(f"{live.dav()}/big.bin").status_code == 404
+    renamed = admin(live).patch(path, json={"name": "Alicia"}, timeout=10)
+    assert renamed.status_code == 403  # a personal drive is named after its user
+    negative = admin(live).patch(path, json={"quota": {"total": -1}}, timeout=10)
+    assert negative.status_code == 400
+    assert_conforms(negative)
