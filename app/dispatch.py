@@ -206,12 +206,23 @@ class Dispatcher:
         prefix = next(p for p in PUBLIC_PREFIXES if path.startswith(p))
         token = path[len(prefix) :].partition("/")[0]
         try:
-            grant = links.authenticate(token, environ.get("HTTP_AUTHORIZATION", ""))
+            grant = self.grove.auth.link(
+                token,
+                environ.get("HTTP_AUTHORIZATION", ""),
+                environ.get("REMOTE_ADDR", ""),
+            )
         except NotFound:
             return _plain(start_response, "404 Not Found", "no such link")
         except Unauthorized as error:
             return _plain(
                 start_response, "401 Unauthorized", str(error), [PUBLIC_CHALLENGE]
+            )
+        except Throttled as error:
+            return _plain(
+                start_response,
+                "429 Too Many Requests",
+                str(error),
+                [("Retry-After", str(error.retry_after))],
             )
         principal = links.principal(grant)
         environ["grove.link"] = grant

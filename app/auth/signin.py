@@ -10,7 +10,7 @@ import dataclasses
 import hmac
 import logging
 
-from app import audit
+from app import audit, links
 from app.auth import sessions, tokens, totp
 from app.auth.basic import CredentialCache, authenticate_password, parse_basic
 from app.auth.principal import ENROLMENT, Principal
@@ -18,7 +18,7 @@ from app.auth.throttle import Throttle
 from app.config import Settings
 from app.errors import Forbidden, Unauthorized
 from app.keys import Keyring
-from app.models import User
+from app.models import Grant, User
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,24 @@ class Authenticator:
         if principal is None:
             raise Unauthorized("invalid credentials")
         return self.second_factor_gate(principal)
+
+    def link(self, token: str, authorization: str, address: str) -> Grant:
+        """The public link behind ``token`` for a request's ``Authorization``.
+
+        A wrong link password counts as a failed sign-in from ``address``, so
+        guessing a link's password is throttled like guessing an account's.
+        Raises NotFound, Unauthorized, or Throttled.
+        """
+        if authorization:
+            # Visitors of a link without a password send no credentials.
+            self.throttle.check_address(address)
+        try:
+            return links.authenticate(token, authorization)
+        except Unauthorized:
+            if authorization:
+                logger.warning("failed link password from %s", address)
+                self.throttle.failed(None, address)
+            raise
 
     def totp_required(self, principal: Principal) -> bool:
         required = self.settings.totp_required

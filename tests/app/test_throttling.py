@@ -137,3 +137,51 @@ def test_every_success_failure_and_refusal_is_audited(live):
     ]
     auth = AuditEvent.select().where(AuditEvent.action.startswith("auth."))
     assert all(event.address == "127.0.0.1" for event in auth)
+
+
+def _link(live, password: str | None) -> str:
+    from app import links, spaces
+    from app.auth.principal import Principal
+    from app.perms import Perm
+
+    alice = users.get("alice")
+    (live.user_root("alice") / "drop").mkdir()
+    tree = live.app.grove.tree(spaces.personal_space(alice))
+    grant = links.create(
+        Principal(user_id=str(alice.id), name="alice"),
+        tree.item(["drop"]),
+        Perm.owner(),
+        link_type="view",
+        password=password,
+    )
+    return f"{live.url}/dav/public-files/{grant.link_token}/"
+
+
+def open_link(url: str, password: str | None) -> requests.Response:
+    auth = None if password is None else ("public", password)
+    return requests.request(
+        "PROPFIND", url, auth=auth, headers={"Depth": "0"}, timeout=10
+    )
+
+
+def test_guessing_a_link_password_is_throttled_by_address(live):
+    url = _link(live, "link secret")
+    for number in range(ADDRESS_LIMIT):
+        assert open_link(url, f"guess {number}").status_code == 401
+    refused = open_link(url, "link secret")
+    assert refused.status_code == 429
+    assert "Retry-After" in refused.headers
+    # The guessing address is refused its sign-ins too.
+    assert probe(live, "alice", PASSWORD).status_code == 429
+    wait_out(refused)
+    assert open_link(url, "link secret").status_code == 207
+    refusals = AuditEvent.select().where(AuditEvent.action == "auth.throttled")
+    assert refusals.count() >= 2
+
+
+def test_a_link_without_a_password_stays_open_to_a_throttled_address(live):
+    url = _link(live, None)
+    for number in range(ADDRESS_LIMIT):
+        assert probe(live, f"guessed{number}", "x").status_code == 401
+    assert probe(live, "alice", PASSWORD).status_code == 429
+    assert open_link(url, None).status_code == 207
