@@ -47,13 +47,16 @@ def rebuild(space: str | None, data: Path | None, config_file: Path | None) -> N
     for _ in scan_spaces(grove.storage_dir, chosen):
         pass
     settings = grove.settings
-    with click.progressbar(
-        length=max(node_count(chosen), 1),
-        label="indexing",
-        show_pos=True,
-        file=sys.stderr,
-    ) as bar:
-        written = indexer.rebuild(settings, chosen, progress=bar.update)
+    try:
+        with click.progressbar(
+            length=max(node_count(chosen), 1),
+            label="indexing",
+            show_pos=True,
+            file=sys.stderr,
+        ) as bar:
+            written = indexer.rebuild(settings, chosen, progress=bar.update)
+    except GroveError as error:  # the Elasticsearch server down, for one
+        raise click.ClickException(str(error)) from None
     backend = service.backend(settings)
     click.echo(
         f"indexed {written} items of {len(chosen)} space(s) "

@@ -91,3 +91,9 @@ class ScannerUnavailable(GroveError):
     """The configured malware scanner could not be asked: try again later."""
 
     code = "scannerUnavailable"
+
+
+class SearchUnavailable(GroveError):
+    """The search index (an Elasticsearch server) could not be asked: try later."""
+
+    code = "serviceNotAvailable"

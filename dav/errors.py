@@ -33,6 +33,7 @@ STATUS = {
     errors.TooLarge: HTTP_REQUEST_ENTITY_TOO_LARGE,
     errors.UnsupportedType: HTTP_MEDIATYPE_NOT_SUPPORTED,
     errors.ScannerUnavailable: HTTP_SERVICE_UNAVAILABLE,
+    errors.SearchUnavailable: HTTP_SERVICE_UNAVAILABLE,
 }
 
 # Sabre's exception names, which ownCloud-lineage clients show or log.

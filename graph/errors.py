@@ -19,6 +19,7 @@ _STATUS: tuple[tuple[type[errors.GroveError], int, str], ...] = (
     (errors.TooLarge, 413, "tooLarge"),
     (errors.UnsupportedType, 415, "unsupportedType"),
     (errors.ScannerUnavailable, 503, "serviceNotAvailable"),
+    (errors.SearchUnavailable, 503, "serviceNotAvailable"),
 )
 
 

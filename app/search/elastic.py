@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from elastic_transport import TransportError
 from elasticsearch import Elasticsearch, NotFoundError
 
 from app.config import Settings
+from app.errors import SearchUnavailable
 from app.search.backend import Backend, Document, Hit, Results
 from app.search.query import (
     Access,
@@ -204,6 +207,18 @@ def _source(doc: Document) -> dict[str, Any]:
     return source
 
 
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """Connection failures as SearchUnavailable (503), without the URL: it may
+    carry credentials."""
+    try:
+        yield
+    except TransportError as error:
+        raise SearchUnavailable(
+            f"the Elasticsearch server cannot be reached ({type(error).__name__})"
+        ) from None
+
+
 class ElasticBackend(Backend):
     def __init__(self, client: Elasticsearch, index: str) -> None:
         self.client = client
@@ -223,7 +238,7 @@ class ElasticBackend(Backend):
     def _ensure(self) -> None:
         if self._ready:
             return
-        with self._lock:
+        with self._lock, _reachable():
             self._check_version()
             if not self.client.indices.exists(index=self.index):
                 self.client.indices.create(
@@ -349,41 +364,56 @@ class ElasticBackend(Backend):
                 "post_tags": ["</mark>"],
             }
         try:
-            answer = self.client.search(
-                index=self.index,
-                query={
-                    "bool": {
-                        "filter": access_filter(access),
-                        "must": [translate(query)],
-                    }
-                },
-                from_=offset,
-                size=limit,
-                sort=[{"_score": "desc"}, {"name.lc": "asc"}],
-                track_total_hits=True,
-                source_includes=_SOURCE,
-                highlight=highlight,
-            )
+            with _reachable():
+                answer = self._search(query, access, limit, offset, highlight)
         except NotFoundError:
             return Results([], 0)
-        hits = []
-        for found in answer["hits"]["hits"]:
-            source = found["_source"]
-            fragments = found.get("highlight", {}).get("content", [])
-            hits.append(
-                Hit(
-                    node_id=source["node_id"],
-                    space_id=source["space_id"],
-                    parent_id=source.get("parent_id"),
-                    path=source["path"],
-                    name=source["name"],
-                    is_dir=bool(source["is_dir"]),
-                    size=int(source["size"]),
-                    mtime=float(source["mtime"]),
-                    mediatype=source["mediatype"],
-                    tags=list(source.get("tags") or []),
-                    score=round(float(found.get("_score") or 0.0), 6),
-                    highlights=" … ".join(fragments),
-                )
+        return _results(answer)
+
+    def _search(
+        self,
+        query: Query,
+        access: Access,
+        limit: int,
+        offset: int,
+        highlight: dict[str, Any] | None,
+    ) -> Any:
+        return self.client.search(
+            index=self.index,
+            query={
+                "bool": {
+                    "filter": access_filter(access),
+                    "must": [translate(query)],
+                }
+            },
+            from_=offset,
+            size=limit,
+            sort=[{"_score": "desc"}, {"name.lc": "asc"}],
+            track_total_hits=True,
+            source_includes=_SOURCE,
+            highlight=highlight,
+        )
+
+
+def _results(answer: Any) -> Results:
+    hits = []
+    for found in answer["hits"]["hits"]:
+        source = found["_source"]
+        fragments = found.get("highlight", {}).get("content", [])
+        hits.append(
+            Hit(
+                node_id=source["node_id"],
+                space_id=source["space_id"],
+                parent_id=source.get("parent_id"),
+                path=source["path"],
+                name=source["name"],
+                is_dir=bool(source["is_dir"]),
+                size=int(source["size"]),
+                mtime=float(source["mtime"]),
+                mediatype=source["mediatype"],
+                tags=list(source.get("tags") or []),
+                score=round(float(found.get("_score") or 0.0), 6),
+                highlights=" … ".join(fragments),
             )
-        return Results(hits, int(answer["hits"]["total"]["value"]))
+        )
+    return Results(hits, int(answer["hits"]["total"]["value"]))
