@@ -9,8 +9,10 @@ Grove served in this process (cheroot, loopback), in three modes:
   so the number is the cost of streaming the content to clamd, not of a full
   signature database).
 
-Prints a Markdown table (median of the repeats) and the peak RSS growth of the
-process during the 1 GiB upload (memory stays flat: content is streamed).
+Prints a Markdown table (median of the repeats), the peak RSS growth of the
+process during the 1 GiB upload (memory stays flat: content is streamed) and
+clamd's own peak resident memory. ``--files N --big-mib M`` shrink the run
+for a shared machine.
 """
 
 from __future__ import annotations
@@ -35,11 +37,20 @@ PASSWORD = "bench-password-1"
 AUTH = "Basic " + __import__("base64").b64encode(f"bench:{PASSWORD}".encode()).decode()
 
 
-def _rss() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def _status(field: str, pid: str = "self") -> int:
+    """A size from /proc/<pid>/status, in bytes (0 if it cannot be read)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0
+    for line in lines:
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def _rss() -> int:
+    return _status("VmRSS")
 
 
 class _Peak(threading.Thread):
@@ -148,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
                     results.setdefault(mode, []).append(
                         run(mode, work / f"r{repeat}", str(clamd.socket), small, big)
                     )
+            clamd_peak = _status("VmHWM", str(clamd.process.pid)) / 2**20
         finally:
             clamd.stop()
     print(
@@ -163,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
             f"| {mode} | {s:.2f} | {s / small * 1000:.2f} | {b:.2f} "
             f"| {big / 2**20 / b:.0f} | {m:.0f} |"
         )
+    print(f"\nclamd's peak resident memory over the run: {clamd_peak:.0f} MiB")
 
 
 if __name__ == "__main__":
