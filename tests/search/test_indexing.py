@@ -8,6 +8,7 @@ installed script, its progress bar on a terminal.
 
 from __future__ import annotations
 
+import base64
 import os
 import pty
 import re
@@ -195,5 +196,48 @@ def test_a_purged_space_and_a_deleted_user_leave_the_index(tmp_path: Path) -> No
 
         assert index.count() == before - 2
         assert _names(settings, "lunar") == []
+    finally:
+        server.stop()
+
+
+def test_uploads_through_every_door_are_found(tmp_path: Path) -> None:
+    server, live = start_server(make_settings(tmp_path / "data"))
+    try:
+        live.add_user("alice")
+        alice = live.session("alice")
+        url = f"{live.dav()}/"
+        # WebDAV PUT.
+        assert alice.put(f"{url}put.txt", data=b"walrus by put").status_code == 201
+        # Chunked upload NG: MKCOL, chunk PUTs, MOVE of .file.
+        body = b"walrus by chunks " * 100
+        folder = f"{live.url}/remote.php/dav/uploads/alice/transfer-1"
+        length = {"OC-Total-Length": str(len(body))}
+        assert alice.request("MKCOL", folder, headers=length).status_code == 201
+        for number, start in enumerate(range(0, len(body), 500), start=1):
+            chunk = body[start : start + 500]
+            assert alice.put(f"{folder}/{number:05d}", data=chunk).status_code == 201
+        moved = alice.request(
+            "MOVE",
+            f"{folder}/.file",
+            headers={"Destination": f"{url}chunked.txt", **length},
+        )
+        assert moved.status_code == 201, moved.text
+        # TUS creation-with-upload.
+        tus_body = b"walrus by tus"
+        posted = alice.post(
+            url,
+            data=tus_body,
+            headers={
+                "Tus-Resumable": "1.0.0",
+                "Upload-Length": str(len(tus_body)),
+                "Upload-Metadata": "filename " + base64.b64encode(b"tus.txt").decode(),
+                "Content-Type": "application/offset+octet-stream",
+            },
+        )
+        assert posted.status_code == 201, posted.text
+
+        jobs.run_pending()
+
+        assert found(alice, url, "walrus") == ["chunked.txt", "put.txt", "tus.txt"]
     finally:
         server.stop()
