@@ -1,11 +1,13 @@
 """Sharing through the graph API: invite, createLink, an item's permissions,
 sharedWithMe and sharedByMe, and what each recipient can then do over
-WebDAV; every /graph answer checked against the official Libre Graph document."""
+WebDAV; every /graph answer checked against the official Libre Graph document
+(by a response hook on each session, and named where a test leans on it)."""
 
 from __future__ import annotations
 
 import datetime
 
+import pytest
 import requests
 
 from app import groups, roles, shares, spaces, users
@@ -14,6 +16,22 @@ from tests.conftest import LiveServer
 from tests.graph.contract import assert_conforms
 
 JAIL = shares.JAIL_DRIVE_ID
+
+
+@pytest.fixture(autouse=True)
+def every_answer_conforms(alice: requests.Session) -> None:
+    """alice's and every other user's /graph answers are checked against the
+    Libre Graph document, whether or not a test looks at them."""
+    checked(alice)
+
+
+def checked(session: requests.Session) -> requests.Session:
+    def conforms(response: requests.Response, *args: object, **kwargs: object) -> None:
+        if "/graph/" in response.url:
+            assert_conforms(response)
+
+    session.hooks["response"].append(conforms)
+    return session
 
 
 def graph(live: LiveServer, path: str) -> str:
@@ -32,6 +50,13 @@ def child(live: LiveServer, session: requests.Session, name: str) -> dict:
     listing = session.get(graph(live, "/v1.0/me/drive/root/children"), timeout=10)
     assert listing.status_code == 200, listing.text
     return next(item for item in listing.json()["value"] if item["name"] == name)
+
+
+def root_children(space) -> str:
+    """A project drive's root folder's children, by the root's item id (the
+    document's path; it has no drives/{id}/root/children)."""
+    drive = spaces.drive_id(space)
+    return f"/v1.0/drives/{drive}/items/{drive}!{space.id}/children"
 
 
 def item_url(item: dict, tail: str = "") -> str:
@@ -61,7 +86,7 @@ def invite(
 
 def user(live: LiveServer, name: str) -> requests.Session:
     live.add_user(name)
-    return live.session(name)
+    return checked(live.session(name))
 
 
 def actions_since(start: float) -> list[str]:
@@ -439,9 +464,7 @@ def test_resharing_needs_a_role_that_allows_it(
     spaces.add_member(space, "user", users.get("bob").id, roles.SPACE_EDITOR.id)
     mars = f"{live.url}/dav/spaces/{spaces.drive_id(space)}"
     assert alice.request("MKCOL", f"{mars}/Plans").status_code == 201
-    plans = alice.get(
-        graph(live, f"/v1.0/drives/{spaces.drive_id(space)}/root/children")
-    ).json()["value"][0]
+    plans = alice.get(graph(live, root_children(space))).json()["value"][0]
     assert invite(live, bob, plans, "carol", roles.VIEWER).status_code == 403
     assert invite(live, alice, plans, "carol", roles.EDITOR).status_code == 200
 
@@ -469,9 +492,7 @@ def test_a_manager_denies_a_member_one_folder(
     assert alice.put(f"{mars}/open.txt", data=b"o").status_code == 201
     secret = next(
         i
-        for i in alice.get(graph(live, f"/v1.0/drives/{drive}/root/children")).json()[
-            "value"
-        ]
+        for i in alice.get(graph(live, root_children(space))).json()["value"]
         if i["name"] == "Secret"
     )
     listing = alice.get(graph(live, item_url(secret, "/permissions"))).json()
@@ -490,7 +511,7 @@ def test_a_manager_denies_a_member_one_folder(
     assert bob.get(graph(live, by_id)).status_code == 404
     assert carol.get(graph(live, by_id)).status_code == 200
     assert carol.get(f"{mars}/Secret/plan.txt").content == b"p"
-    children = f"/v1.0/drives/{drive}/root/children"
+    children = root_children(space)
     seen = {i["name"] for i in bob.get(graph(live, children)).json()["value"]}
     assert seen == {"open.txt"}
     assert bob.get(graph(live, "/v1beta1/me/drive/sharedWithMe")).json() == {
