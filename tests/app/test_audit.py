@@ -233,3 +233,16 @@ def test_secrets_never_reach_the_trail(live: LiveServer) -> None:
     details = [e.detail for e in AuditEvent.select()]
     assert "password=*** from cli" in details and "Password: ***" in details
     assert not any("hunter2" in d or "s3cret" in d for d in details)
+
+
+def test_export_takes_an_iso_date_and_names_a_bad_one(live: LiveServer) -> None:
+    _chain(live, 2)
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    dated = _cli(live, "export", "--since", today)
+    assert dated.exit_code == 0, dated.output
+    assert len(dated.output.splitlines()) >= 2
+    future = _cli(live, "export", "--since", "2999-01-01T00:00:00Z")
+    assert future.exit_code == 0 and future.output == ""
+    bad = _cli(live, "export", "--since", "last tuesday")
+    assert bad.exit_code == 2
+    assert "expected a date such as 2026-12-01" in bad.output
