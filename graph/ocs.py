@@ -25,6 +25,7 @@ from lxml import etree
 
 from app import quota, spaces, users
 from app.instance import Grove
+from app.search.kql import MEDIA_KEYWORDS
 from app.storage.names import xml_safe
 
 PRODUCT = "Grove"
@@ -128,7 +129,39 @@ def capabilities() -> dict[str, Any]:
     # OpenCloud's builder spells the checksum keys in snake case; ownCloud's
     # and Nextcloud's clients read the camel case ones.
     caps["checksums"].update(supported_types=["SHA1"], preferred_upload_type="SHA1")
+    if have["search"]:
+        caps["search"] = _search()
     return caps
+
+
+def _search() -> dict[str, Any]:
+    """The KQL properties OpenCloud's web client offers as filters (app.search.kql)."""
+    on = {"enabled": True}
+    return {
+        "property": {
+            "name": on,
+            "mtime": {
+                "enabled": True,
+                "keywords": [
+                    "today",
+                    "last 7 days",
+                    "last 30 days",
+                    "this year",
+                    "last year",
+                ],
+            },
+            "size": on,
+            "mediatype": {
+                "enabled": True,
+                "keywords": ["file", "folder", *sorted(MEDIA_KEYWORDS)],
+            },
+            "type": on,
+            "tag": on,
+            "tags": on,
+            "content": on,
+            "scope": on,
+        }
+    }
 
 
 def _sharing(enabled: bool) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from app import groups, jobs, roles, shares, spaces, tags, users
 from app.auth.principal import Principal
 from app.models import Space
 from app.perms import Perm
+from app.search import kql
+from app.search.query import Range
 from tests.conftest import LiveServer, make_settings, start_server
 from tests.search.es_standin import StandIn
 
@@ -365,3 +367,29 @@ def test_a_move_out_of_a_share_hides_the_file_at_once(world: World) -> None:
     assert alice.delete(f"{live.dav()}/Private/moving.txt").status_code == 204
     jobs.run_pending()
     assert names(world, "alice", "zebra") == set()
+
+
+def test_capabilities_advertise_the_kql_properties_grove_parses(
+    world: World,
+) -> None:
+    answer = world.session("alice").get(
+        f"{world.live.url}/ocs/v2.php/cloud/capabilities?format=json"
+    )
+    caps = answer.json()["ocs"]["data"]["capabilities"]
+    assert caps["dav"]["reports"] == ["search-files"]
+    properties = caps["search"]["property"]
+    assert set(properties) == {
+        "name",
+        "mtime",
+        "size",
+        "mediatype",
+        "type",
+        "tag",
+        "tags",
+        "content",
+        "scope",
+    }
+    for keyword in properties["mtime"]["keywords"]:
+        assert isinstance(kql.parse(f'mtime:"{keyword}"'), Range)
+    for keyword in properties["mediatype"]["keywords"]:
+        kql.parse(f"mediatype:{keyword}")  # a keyword Grove knows
