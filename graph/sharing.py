@@ -242,7 +242,8 @@ def create_blueprint(grove: Grove) -> Blueprint:
 
     def grant_of(found: reach.Reached, perm_id: str) -> Grant:
         grant = Grant.get_or_none(Grant.id == perm_id)
-        if grant is None or grant.node_id != found.item.id:
+        # A space membership (a grant on the root) is changed as a member.
+        if grant is None or grant.node_id != found.item.id or not found.item.parts:
             raise NotFound(f"no permission {perm_id!r} on this item")
         mine = _mine(caller.principal())
         if grant not in share_json.visible_grants([grant], found.perms, mine):

@@ -486,6 +486,7 @@ def test_a_manager_denies_a_member_one_folder(
     drive = spaces.drive_id(space)
     for name, role in (("bob", roles.SPACE_EDITOR), ("carol", roles.SPACE_VIEWER)):
         spaces.add_member(space, "user", users.get(name).id, role.id)
+    bob_id = users.get("bob").id
     mars = f"{live.url}/dav/spaces/{drive}"
     assert alice.request("MKCOL", f"{mars}/Secret").status_code == 201
     assert alice.put(f"{mars}/Secret/plan.txt", data=b"p").status_code == 201
@@ -519,6 +520,15 @@ def test_a_manager_denies_a_member_one_folder(
     }
     mine = folder(live, alice, "alice", "Home")
     assert invite(live, alice, mine, "bob", roles.DENIED).status_code == 400
+
+    # Memberships are no item permissions: the drive's members API changes them.
+    (membership,) = [g for g in spaces.members(space) if g.grantee_id == bob_id]
+    as_item = f"/v1beta1/drives/{drive}/items/{drive}!{space.id}/permissions/"
+    changed = alice.patch(
+        graph(live, as_item + str(membership.id)), json={"roles": [roles.VIEWER.id]}
+    )
+    assert changed.status_code == 404
+    assert spaces.member(space, str(membership.id)).role == roles.SPACE_EDITOR.id
 
 
 def test_permission_listing_query_options(
