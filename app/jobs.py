@@ -131,6 +131,31 @@ class _JobStorage(SqlStorage):
             params,
         )
 
+    def dequeue(self) -> bytes | None:
+        """Take the next job (compiled as enqueue is: workers ask for each job)."""
+        if self.for_update:
+            return super().dequeue()  # type: ignore[no-any-return]
+        self.check_conn()
+        task = self.Task
+        with self.atomic():
+            found = rows.run(
+                ("job", "next", self.name),
+                lambda: (
+                    self.tasks(task.id, task.data)
+                    .order_by(task.priority.desc(), task.id)
+                    .limit(1)
+                ),
+                [self.name, 1],
+            ).fetchone()
+            if found is None:
+                return None
+            taken = rows.run(
+                ("job", "take"),
+                lambda: task.delete().where(task.id == found[0]),
+                [found[0]],
+            )
+            return bytes(found[1]) if taken.rowcount == 1 else None
+
 
 def configure(grove: Grove) -> None:
     """Bind the queue to ``grove``'s database; creates the job tables if missing."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from app import rows
 from app.config import Settings
 from app.models import Node, Space, Tag
 from app.search import service
@@ -77,7 +78,7 @@ def place_of(row: Node) -> Place | None:
     for _ in range(512):
         if parent_id is None:
             break
-        parent = Node.get_or_none(Node.id == parent_id)
+        parent = rows.first(Node, id=parent_id)
         if parent is None:
             return None
         ancestors.append(str(parent.id))
@@ -86,7 +87,7 @@ def place_of(row: Node) -> Place | None:
         parent_id = parent.parent_id
     else:
         return None
-    space = Space.get_or_none(Space.id == row.space_id)
+    space = rows.first(Space, id=row.space_id)
     if space is None:
         return None
     return Place(space, ancestors[::-1], parts[::-1])
@@ -146,7 +147,8 @@ def build(
 def index_node(settings: Settings, node_id: str) -> None:
     """Bring one item's document (and, after a move, those below it) up to date."""
     backend = service.backend(settings)
-    row = Node.get_or_none(Node.id == node_id)
+    # Compiled lookups (app/rows.py): every upload queues one of these jobs.
+    row = rows.first(Node, id=node_id)
     if row is None:
         backend.delete_subtree(node_id)
         return
