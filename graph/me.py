@@ -12,7 +12,14 @@ from app.errors import Forbidden
 from app.instance import Grove
 from graph.api import Blueprint, GraphSchema, QuerySchema
 from graph.caller import principal
-from graph.users import UserOut, UserUpdate, apply_update, expand_names, user_json
+from graph.users import (
+    UserOut,
+    UserUpdate,
+    apply_update,
+    expand_names,
+    user_json,
+    with_drive,
+)
 
 # What a user may change about themselves; the rest of userUpdate is for admins.
 OWN_FIELDS = frozenset({"preferredLanguage"})
@@ -37,7 +44,8 @@ def create_blueprint(grove: Grove) -> Blueprint:
         """The signed-in user; ``$expand=memberOf`` adds their groups."""
         caller = principal()
         expand = expand_names(query.get("expand"))
-        return user_json(users.get(caller.user_id), expand=expand)
+        user = users.get(caller.user_id)
+        return with_drive(grove, user_json(user, expand=expand), user, expand)
 
     @blueprint.route("/v1.0/me", methods=["PATCH"])
     @blueprint.arguments(UserUpdate)

@@ -9,15 +9,16 @@ from typing import Any
 import marshmallow as ma
 from flask import request
 
-from app import groups, users
+from app import groups, spaces, users
 from app.auth.principal import Principal
 from app.errors import BadRequest, Forbidden
 from app.instance import Grove
 from app.models import Group, User
-from graph import app_roles, odata
+from graph import app_roles, drive_json, odata
 from graph.api import Blueprint, GraphSchema, QuerySchema
 from graph.app_roles import AssignmentSchema
 from graph.caller import principal
+from graph.drives import DriveSchema
 
 # Fields of the libre-graph user that Grove does not keep (docs/api.md).
 UNSUPPORTED_USER_FIELDS = frozenset({"identities", "surname", "givenName"})
@@ -34,10 +35,10 @@ READ_ONLY_USER_FIELDS = frozenset(
     }
 )
 USER_SELECT = ("id", "displayName", "mail", "memberOf", "onPremisesSamAccountName")
-USER_EXPAND = ("memberOf", "appRoleAssignments")
+USER_EXPAND = ("memberOf", "appRoleAssignments", "drive")
 # $select and $expand names of the libre-graph document Grove does not answer.
 UNSUPPORTED_SELECT = frozenset({"surname", "drive", "drives"})
-UNSUPPORTED_EXPAND = frozenset({"drive", "drives"})
+UNSUPPORTED_EXPAND = frozenset({"drives"})
 # Always answered: the libre-graph document requires them in every user.
 USER_REQUIRED = ("id", "displayName", "onPremisesSamAccountName")
 USER_ORDER = {
@@ -65,6 +66,7 @@ class UserOut(ma.Schema):
     userType = ma.fields.String()
     memberOf = ma.fields.List(ma.fields.Nested(GroupRef))
     appRoleAssignments = ma.fields.List(ma.fields.Nested(AssignmentSchema))
+    drive = ma.fields.Nested(DriveSchema)
 
 
 class UserList(ma.Schema):
@@ -120,6 +122,15 @@ def user_json(
     if select:
         keep = set(select) | set(expand) | set(USER_REQUIRED)
         found = {k: v for k, v in found.items() if k in keep}
+    return found
+
+
+def with_drive(
+    grove: Grove, found: dict[str, Any], user: User, expand: Collection[str]
+) -> dict[str, Any]:
+    """``found`` with the user's personal drive when ``$expand`` asks for it."""
+    if "drive" in expand:
+        found["drive"] = drive_json.drive(grove, spaces.personal_space(user))
     return found
 
 
@@ -225,7 +236,12 @@ def create_blueprint(grove: Grove) -> Blueprint:
         ]
         found = odata.order(found, query.get("orderby"), USER_ORDER)
         found = odata.page(found, query.get("top"), query.get("skip"))
-        return {"value": [user_json(u, expand=expand, select=select) for u in found]}
+        return {
+            "value": [
+                with_drive(grove, user_json(u, expand=expand, select=select), u, expand)
+                for u in found
+            ]
+        }
 
     @blueprint.route("/v1.0/users", methods=["POST"])
     @blueprint.arguments(UserCreate)
@@ -260,7 +276,8 @@ def create_blueprint(grove: Grove) -> Blueprint:
         if not caller.is_admin and caller.user_id != user.id:
             select = (select or set(USER_SELECT)) - {"memberOf"}
             expand = set()
-        return user_json(user, expand=expand, select=select)
+        found = user_json(user, expand=expand, select=select)
+        return with_drive(grove, found, user, expand)
 
     @blueprint.route("/v1.0/users/<string:user_id>", methods=["PATCH"])
     @blueprint.arguments(UserUpdate)

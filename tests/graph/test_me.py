@@ -46,7 +46,7 @@ def test_me_refuses_an_expansion_it_does_not_know(
 ) -> None:
     unknown = alice.get(f"{live.url}/graph/v1.0/me", params={"$expand": "friends"})
     unsupported = alice.get(
-        f"{live.url}/graph/v1.0/me", params={"$expand": "memberOf,drive"}
+        f"{live.url}/graph/v1.0/me", params={"$expand": "memberOf,drives"}
     )
 
     assert unknown.status_code == 400
@@ -55,6 +55,7 @@ def test_me_refuses_an_expansion_it_does_not_know(
     assert unsupported.status_code == 400
     assert unsupported.json()["error"]["code"] == "notSupported"
     assert_conforms(unknown)
+    assert_conforms(unsupported)
 
 
 def test_a_user_sets_their_language_but_not_their_name(
@@ -115,3 +116,13 @@ def test_read_only_token_cannot_change_the_password(live: LiveServer) -> None:
     assert me(live, reader)["onPremisesSamAccountName"] == "alice"
     assert answer.status_code == 403
     assert_conforms(answer)
+
+
+def test_me_expands_my_personal_drive(
+    live: LiveServer, alice: requests.Session
+) -> None:
+    found = me(live, alice, **{"$expand": "drive"})
+
+    assert found["drive"]["id"] == live.drive_id(alice)
+    assert found["drive"]["driveType"] == "personal"
+    assert found["drive"]["quota"]["state"] == "normal"

@@ -204,7 +204,7 @@ def test_filter_select_order_and_paging(live: LiveServer) -> None:
         ({"$filter": "userType eq 'Member'"}, "notSupported"),
         ({"$select": "shoeSize"}, "invalidRequest"),
         ({"$select": "surname"}, "notSupported"),
-        ({"$expand": "drive"}, "notSupported"),
+        ({"$expand": "drives"}, "notSupported"),
         ({"$orderby": "id"}, "invalidRequest"),
         ({"$orderby": "displayName sideways"}, "invalidRequest"),
         ({"$top": "-1"}, "invalidRequest"),
@@ -217,6 +217,7 @@ def test_query_options_grove_cannot_honour_are_refused(
     answer = admin(live).get(url(live), params=params, timeout=10)
 
     assert answer.status_code == 400, answer.text
+    assert_conforms(answer)
     assert answer.json()["error"]["code"] == code
 
 
@@ -272,6 +273,8 @@ def test_admin_changes_a_user(live: LiveServer) -> None:
         == 200
     )
     assert bad_mail.status_code == 400
+    assert_conforms(bad_mail)
+    assert_conforms(read_only)
     assert "nope" in bad_mail.json()["error"]["message"]
     assert read_only.json()["error"]["code"] == "notSupported"
     assert users.get("bob").mail == "rob@example.org"
@@ -292,6 +295,8 @@ def test_a_disabled_user_cannot_sign_in(live: LiveServer, alice) -> None:
     )
 
     assert answer.status_code == 200
+    assert_conforms(answer)
+    assert_conforms(own)
     assert answer.json()["accountEnabled"] is False
     assert alice.get(f"{live.url}/graph/v1.0/me").status_code == 401
     assert with_token.get(f"{live.url}/graph/v1.0/me").status_code == 401
@@ -338,3 +343,23 @@ def test_global_roles_are_expanded_and_filtered_for_admins(
         assert answer.status_code == 403
         assert_conforms(answer)
     assert all("appRoleAssignments" not in user for user in hidden)
+
+
+def test_admins_see_a_users_personal_drive(
+    live: LiveServer, alice: requests.Session
+) -> None:
+    bob = new_user(live, "bob")
+    bob_drive = live.drive_id(live.session("bob", "first password 1"), "bob")
+
+    one = admin(live).get(url(live, f"/{bob['id']}"), params={"$expand": "drive"})
+    every = listed(live, admin(live), **{"$expand": "drive,memberOf"})
+    other = alice.get(url(live, f"/{bob['id']}"), params={"$expand": "drive"})
+
+    assert_conforms(one)
+    assert one.json()["drive"]["id"] == bob_drive
+    assert one.json()["drive"]["driveAlias"] == "personal/bob"
+    drives = {u["onPremisesSamAccountName"]: u["drive"]["id"] for u in every}
+    assert drives["bob"] == bob_drive
+    assert drives["alice"] == live.drive_id(alice)
+    assert_conforms(other)
+    assert "drive" not in other.json()
