@@ -7,6 +7,7 @@ Every DAV method, API view and search result asks :func:`permissions`.
 from __future__ import annotations
 
 import time
+import unicodedata
 from typing import Any
 
 from app import roles
@@ -78,7 +79,16 @@ def _denied(
         found = _denied_paths(principal, space)
         if memo is not None:
             memo[key] = found
+    # Lookups accept a name in NFC or NFD spelling (app.storage.paths), so the
+    # comparison must too, or "Cafe\u0301" would walk around a Denied "Café".
+    path = [_nfc(name) for name in path]
     return any(tuple(path[:depth]) in found for depth in range(1, len(path) + 1))
+
+
+def _nfc(name: str) -> str:
+    if unicodedata.is_normalized("NFC", name):
+        return name
+    return unicodedata.normalize("NFC", name)
 
 
 def _denied_paths(principal: Principal, space: Space) -> frozenset[tuple[str, ...]]:
@@ -91,7 +101,7 @@ def _denied_paths(principal: Principal, space: Space) -> frozenset[tuple[str, ..
     for row in query:
         place = lookup.parts_of(str(row.node_id))
         if place is not None and place[0].id == space.id:
-            found.add(tuple(place[1]))
+            found.add(tuple(_nfc(name) for name in place[1]))
     return frozenset(found)
 
 

@@ -1,0 +1,109 @@
+"""Attacks on WebDAV permissions: the same item named another way is still
+the same item to the permission function."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from app import roles, shares, spaces, users
+from app.auth.principal import Principal
+from app.perms import Perm
+from tests.conftest import PASSWORD, LiveServer, make_settings, start_server
+
+NFC = unicodedata.normalize("NFC", "Café")
+NFD = unicodedata.normalize("NFD", "Café")
+# Made on disk by a program (macOS writes NFD): Grove finds it in either spelling.
+DISK_NFD = unicodedata.normalize("NFD", "Reçus")
+
+
+@dataclass
+class World:
+    live: LiveServer
+    base: str  # the project space's URL
+    carol: requests.Session  # a SpaceEditor denied both folders
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    settings = make_settings(tmp_path_factory.mktemp("attacks") / "data")
+    server, live = start_server(settings)
+    try:
+        yield _build(live)
+    finally:
+        server.stop()
+
+
+def _build(live: LiveServer) -> World:
+    for name in ("alice", "carol"):
+        live.add_user(name)
+    alice_user = users.get("alice")
+    alice = Principal(user_id=str(alice_user.id), name="alice")
+    space = spaces.create_project(
+        live.settings.storage_dir, "Payroll", creator=alice_user
+    )
+    spaces.add_member(space, "user", users.get("carol").id, roles.SPACE_EDITOR.id)
+    root = spaces.root_path(live.settings.storage_dir, space)
+    for folder in (NFC, DISK_NFD):
+        (root / folder).mkdir()
+        (root / folder / "salary.txt").write_bytes(b"secret salary")
+    tree = live.app.grove.tree(space)
+    for folder in (NFC, DISK_NFD):
+        shares.share(
+            alice,
+            tree.item([folder]),
+            Perm.owner(),
+            grantee_type="user",
+            grantee_id="carol",
+            role=roles.DENIED.id,
+        )
+    base = f"{live.url}/dav/spaces/{spaces.drive_id(space)}"
+    return World(live, base, live.session("carol", PASSWORD))
+
+
+SPELLINGS = [
+    pytest.param(NFC, id="nfc"),
+    pytest.param(NFD, id="nfd"),
+    pytest.param(unicodedata.normalize("NFC", DISK_NFD), id="disk-nfd-asked-nfc"),
+    pytest.param(DISK_NFD, id="disk-nfd-asked-nfd"),
+]
+
+
+@pytest.mark.parametrize("folder", SPELLINGS)
+def test_a_denied_folder_stays_out_of_reach_in_every_spelling(
+    world: World, folder: str
+) -> None:
+    url = f"{world.base}/{quote(folder)}"
+    carol = world.carol
+    assert carol.get(f"{url}/salary.txt").status_code == 404
+    listing = carol.request("PROPFIND", f"{url}/", headers={"Depth": "1"})
+    assert listing.status_code == 404
+    assert carol.put(f"{url}/planted.txt", data=b"x").status_code == 409
+    assert carol.request("MKCOL", f"{url}/sub").status_code == 409
+    assert carol.delete(f"{url}/salary.txt").status_code == 404
+    copy = carol.request(
+        "COPY",
+        f"{url}/salary.txt",
+        headers={"Destination": f"{world.base}/copied.txt"},
+    )
+    assert copy.status_code == 404
+    assert carol.put(f"{world.base}/mine.txt", data=b"mine").status_code in (201, 204)
+    into = carol.request(
+        "MOVE",
+        f"{world.base}/mine.txt",
+        headers={"Destination": f"{url}/mine.txt"},
+    )
+    assert into.status_code == 409
+
+
+def test_the_owner_still_reaches_both_folders(world: World) -> None:
+    alice = world.live.session("alice")
+    for folder in (NFC, NFD, DISK_NFD):
+        answer = alice.get(f"{world.base}/{quote(folder)}/salary.txt")
+        assert answer.status_code == 200
+        assert answer.content == b"secret salary"
