@@ -109,8 +109,14 @@ def _check_space_name(name: str) -> str:
     return name
 
 
+# The database stores a quota as a signed 64-bit integer.
+MAX_QUOTA = 2**63 - 1
+
+
 def _check_quota(total: int | None) -> int | None:
-    if total is not None and (isinstance(total, bool) or total < 0):
+    if total is not None and (
+        isinstance(total, bool) or total < 0 or total > MAX_QUOTA
+    ):
         raise BadRequest(f"a quota is 0 (no limit) or a number of bytes: {total!r}")
     return total
 

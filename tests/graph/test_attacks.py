@@ -71,3 +71,18 @@ def test_a_filter_nested_a_little_still_works(
     answer = alice.get(graph(live, "/v1.0/me/drives"), params={"$filter": nested})
     assert answer.status_code == 200, answer.text
     assert [d["driveType"] for d in answer.json()["value"]] == ["personal"]
+
+
+def test_a_quota_past_what_the_database_holds_is_refused(live: LiveServer) -> None:
+    admin = live.session("admin", "admin-password-1")
+    huge = {"name": "Huge", "quota": {"total": 10**300}}
+    assert "quota" in refused(admin.post(graph(live, "/v1.0/drives"), json=huge))
+    names = [d["name"] for d in admin.get(graph(live, "/v1.0/drives")).json()["value"]]
+    assert "Huge" not in names
+
+    made = admin.post(graph(live, "/v1.0/drives"), json={"name": "Fine"})
+    assert made.status_code == 201, made.text
+    drive = graph(live, f"/v1.0/drives/{made.json()['id']}")
+    answer = admin.patch(drive, json={"quota": {"total": 2**64}})
+    assert "quota" in refused(answer)
+    assert admin.get(drive).json()["quota"].get("total", 0) == 0
