@@ -132,6 +132,31 @@ def _insert(values: list[Any]) -> Any:
     return AuditEvent.insert(dict(zip(names, values, strict=True)))
 
 
+# --- append-only ----------------------------------------------------------------
+
+_REFUSE = "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
+_TABLE = AuditEvent._meta.table_name
+# SQLite refuses what would change the trail: removing a record, editing what
+# it says, or re-chaining one already chained. The chainer's own update (seq
+# and hashes of a queued record) passes.
+_SQLITE_TRIGGERS = (
+    f"CREATE TRIGGER IF NOT EXISTS {_TABLE}_no_delete BEFORE DELETE ON {_TABLE} "
+    + _REFUSE,
+    f"CREATE TRIGGER IF NOT EXISTS {_TABLE}_no_edit BEFORE UPDATE OF time, actor, "
+    f"address, action, target, outcome, detail ON {_TABLE} " + _REFUSE,
+    f"CREATE TRIGGER IF NOT EXISTS {_TABLE}_no_rechain BEFORE UPDATE OF seq, "
+    f"prev_hash, hash ON {_TABLE} WHEN OLD.seq IS NOT NULL " + _REFUSE,
+)
+
+
+def protect() -> None:
+    """Make the database itself refuse edits and removals (SQLite triggers)."""
+    database = db.database.obj
+    if isinstance(database, peewee.SqliteDatabase):
+        for statement in _SQLITE_TRIGGERS:
+            database.execute_sql(statement)
+
+
 # --- the chain ------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import peewee
 
-from app import db
+from app import audit, db
 from app.models import (
     TABLES,
     AppToken,
@@ -49,6 +49,7 @@ class SchemaError(Exception):
 def _create() -> None:
     """A new database: the current models' tables, at the latest version."""
     db.database.obj.create_tables(TABLES, safe=True)
+    audit.protect()
     storage = str(uuid.uuid4())
     Meta.insert(key="storage_id", value=storage).on_conflict_ignore().execute()
 
@@ -133,6 +134,11 @@ def _add_space_admin() -> None:
     _add_columns(User, "space_admin")
 
 
+def _protect_audit_trail() -> None:
+    """The audit trail append-only in the database itself."""
+    audit.protect()
+
+
 # UPGRADES[i] upgrades version i + 1 to i + 2, on data made by the older code.
 # Append a step with every model change; never edit a shipped one.
 UPGRADES: tuple[Callable[[], None], ...] = (
@@ -143,6 +149,7 @@ UPGRADES: tuple[Callable[[], None], ...] = (
     _add_spaces_sharing_pipeline,
     _add_user_profile,
     _add_space_admin,
+    _protect_audit_trail,
 )
 LATEST = 1 + len(UPGRADES)
 

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+import peewee
+import pytest
 import requests
 from click.testing import CliRunner
 
-from app import audit, users
+from app import audit, db, users
 from app.cli_audit import audit_group
+from app.instance import Grove
 from app.models import AuditEvent
-from tests.conftest import PASSWORD, LiveServer
+from tests.app.processes import REPO
+from tests.conftest import PASSWORD, LiveServer, make_settings
 
 
 def _events_since(start: float) -> list[AuditEvent]:
@@ -105,6 +112,13 @@ def _chain(live: LiveServer, count: int) -> list[AuditEvent]:
     return list(AuditEvent.select().order_by(AuditEvent.seq))
 
 
+def _tamper() -> None:
+    """Drop the triggers that keep the trail append-only, as someone with the
+    database file in hand could: the hash chain must still tell."""
+    for name in ("no_delete", "no_edit", "no_rechain"):
+        db.database.obj.execute_sql(f"DROP TRIGGER audit_event_{name}")
+
+
 def _cli(live: LiveServer, *args: str) -> Any:
     return CliRunner().invoke(audit_group, [*args, "--data", str(live.settings.data)])
 
@@ -130,6 +144,7 @@ def test_requests_queue_records_and_the_chainer_appends_them_in_order(
 def test_verify_names_an_edited_record(live: LiveServer) -> None:
     events = _chain(live, 6)
     assert _cli(live, "verify").exit_code == 0
+    _tamper()
     edited = events[3]
     AuditEvent.update(target="/s/innocent.txt").where(
         AuditEvent.seq == edited.seq
@@ -147,6 +162,7 @@ def test_verify_names_an_edited_record(live: LiveServer) -> None:
 
 def test_verify_names_an_edited_and_rehashed_record(live: LiveServer) -> None:
     events = _chain(live, 6)
+    _tamper()
     edited = events[2]
     edited.target = "/s/innocent.txt"
     AuditEvent.update(
@@ -160,6 +176,7 @@ def test_verify_names_an_edited_and_rehashed_record(live: LiveServer) -> None:
 
 def test_verify_names_removed_records(live: LiveServer) -> None:
     events = _chain(live, 8)
+    _tamper()
     AuditEvent.delete().where(AuditEvent.seq.in_([4, 5])).execute()
     assert audit.verify().problems == [
         f"records seq 4-5 are missing (removed) before seq 6 (id {events[5].get_id()})"
@@ -170,10 +187,32 @@ def test_an_anchor_catches_records_removed_from_the_end(live: LiveServer) -> Non
     events = _chain(live, 5)
     head = f"{events[-1].seq}:{events[-1].hash}"
     assert _cli(live, "verify", "--anchor", head).exit_code == 0
+    _tamper()
     AuditEvent.delete().where(AuditEvent.seq == events[-1].seq).execute()
     answer = _cli(live, "verify", "--anchor", head)
     assert answer.exit_code == 1
     assert "removed from the end" in answer.output
+
+
+def test_the_database_refuses_to_edit_or_remove_a_record(live: LiveServer) -> None:
+    events = _chain(live, 3)
+    audit.record("file_read", actor="alice", target="/s/queued.txt")
+    queued = AuditEvent.get(AuditEvent.seq.is_null())
+    changes = [
+        AuditEvent.update(target="/s/innocent.txt").where(
+            AuditEvent.seq == events[1].seq
+        ),
+        AuditEvent.update(target="/s/innocent.txt").where(AuditEvent.id == queued.id),
+        AuditEvent.update(seq=99, hash="0" * 64).where(AuditEvent.seq == events[1].seq),
+        AuditEvent.delete().where(AuditEvent.seq == events[2].seq),
+        AuditEvent.delete(),
+    ]
+    for change in changes:
+        with pytest.raises(peewee.IntegrityError, match="append-only"):
+            change.execute()
+    audit.append_queued()
+    assert AuditEvent.get_by_id(queued.id).seq == events[-1].seq + 1
+    assert audit.verify().ok
 
 
 def test_export_writes_json_lines_since_a_time(live: LiveServer) -> None:
@@ -246,3 +285,25 @@ def test_export_takes_an_iso_date_and_names_a_bad_one(live: LiveServer) -> None:
     bad = _cli(live, "export", "--since", "last tuesday")
     assert bad.exit_code == 2
     assert "expected a date such as 2026-12-01" in bad.output
+
+
+def _triggers(database: Path) -> list[str]:
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_new_and_upgraded_databases_keep_the_trail_append_only(
+    tmp_path: Path,
+) -> None:
+    expected = [f"audit_event_no_{name}" for name in ("delete", "edit", "rechain")]
+    fresh = tmp_path / "fresh"
+    Grove(make_settings(fresh)).upgrade()
+    upgraded = tmp_path / "upgraded"
+    shutil.copytree(REPO / "tests" / "data" / "schema1", upgraded)
+    Grove(make_settings(upgraded)).upgrade()
+    db.database.close()
+    for data in (fresh, upgraded):
+        assert _triggers(data / ".grove" / "grove.db") == expected
