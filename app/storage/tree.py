@@ -61,18 +61,19 @@ class Item:
         return ids.file_etag(self.id, self.st)
 
     @property
+    def current(self) -> bool:
+        """Whether the row's checksum and type describe the content on disk."""
+        return not self.is_dir and self.row.checksum_stamp == ids.content_stamp(self.st)
+
+    @property
     def sha1(self) -> str | None:
         """The SHA1 of the content, only while it is known to be current."""
-        if self.is_dir or self.row.checksum_stamp != ids.content_stamp(self.st):
-            return None
-        return str(self.row.sha1)
+        return str(self.row.sha1) if self.current else None
 
     @property
     def mime(self) -> str | None:
         """The type detected from the content (app/pipeline), while current."""
-        if self.is_dir or self.row.checksum_stamp != ids.content_stamp(self.st):
-            return None
-        found = self.row.mime
+        found = self.row.mime if self.current else None
         return str(found) if found else None
 
     @property
@@ -103,7 +104,7 @@ def _rows_by_name(parent_id: str) -> dict[str, Node]:
             data[names[index]] = bool(values[index])
         row = Node.__new__(Node)
         # What peewee's Model.__init__ sets, without its per-field work.
-        vars(row).update(__data__=data, _dirty=set(), __rel__={})
+        row.__dict__ = {"__data__": data, "_dirty": set(), "__rel__": {}}
         out[data["name"]] = row
     return out
 
@@ -149,6 +150,10 @@ class _Member(Item):
     @functools.cached_property
     def is_dir(self) -> bool:
         return stat.S_ISDIR(self.st.st_mode)
+
+    @functools.cached_property
+    def current(self) -> bool:
+        return Item.current.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     def __getattr__(self, name: str) -> Any:
         if name != "path":
