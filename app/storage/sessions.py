@@ -32,7 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import db, jobs
-from app.errors import BadRequest, ChecksumMismatch, Conflict, Locked, NotFound
+from app.errors import (
+    BadRequest,
+    ChecksumMismatch,
+    Conflict,
+    Locked,
+    NotFound,
+    TooLarge,
+)
 from app.models import UploadSession
 from app.storage.upload import Upload
 
@@ -44,6 +51,8 @@ logger = logging.getLogger(__name__)
 TUS = "tus"
 CHUNKED = "chunked"
 LIFETIME = 24 * 3600
+# No file can be larger (off_t, and the database's signed 64-bit integers).
+MAX_LENGTH = 2**63 - 1
 DATA = "data"
 _LOCK = ".lock"
 _PART = ".part"
@@ -89,6 +98,8 @@ def create(
     lifetime: int = LIFETIME,
 ) -> UploadSession:
     """Make the folder and the row of a new upload."""
+    if length is not None and length > MAX_LENGTH:
+        raise TooLarge(f"an upload of {length} bytes is larger than any file can be")
     where = staging_dir / session_id
     try:
         where.mkdir(parents=True)

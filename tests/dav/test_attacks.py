@@ -107,3 +107,37 @@ def test_the_owner_still_reaches_both_folders(world: World) -> None:
         answer = alice.get(f"{world.base}/{quote(folder)}/salary.txt")
         assert answer.status_code == 200
         assert answer.content == b"secret salary"
+
+
+HUGE = str(10**30)
+
+
+def test_a_tus_upload_longer_than_any_file_is_refused(world: World) -> None:
+    home = f"{world.live.url}/remote.php/dav/files/carol/"
+    answer = world.carol.post(
+        home,
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": HUGE,
+            "Upload-Metadata": "filename aHVnZS50eHQ=",  # huge.txt
+        },
+    )
+    assert answer.status_code == 413, answer.text
+    assert world.carol.get(f"{home}huge.txt").status_code == 404
+
+
+def test_a_chunked_upload_longer_than_any_file_is_refused(world: World) -> None:
+    uploads = f"{world.live.url}/remote.php/dav/uploads/carol"
+    for headers in (
+        {"OC-Total-Length": HUGE},
+        {
+            "OC-Total-Length": HUGE,
+            "Destination": f"{world.live.url}/remote.php/dav/files/carol/huge.txt",
+        },
+    ):
+        answer = world.carol.request("MKCOL", f"{uploads}/huge", headers=headers)
+        assert answer.status_code == 413, answer.text
+        listing = world.carol.request(
+            "PROPFIND", f"{uploads}/huge", headers={"Depth": "1"}
+        )
+        assert listing.status_code == 404
