@@ -183,6 +183,32 @@ def on(root: str, *, include_root: bool = True, below: bool = False) -> list[Loc
 _COLUMNS = ", ".join(field.name for field in dataclasses.fields(LockInfo))
 
 
+def lineage(root: str) -> list[str]:
+    """``/a/b`` -> ``['/a/b', '/a', '/']``: the root and every root above it."""
+    root = normalise_root(root)
+    return [root, *reversed(ancestors(root)), *(["/"] if root != "/" else [])]
+
+
+def covering(root: str, *, below: bool = False) -> list[LockInfo]:
+    """Live locks on ``root`` or any root above it (and below it, if asked), in
+    one query: what a write to ``root`` must be checked against."""
+    roots = lineage(root)
+    param = db.database.obj.param
+    clauses = [f"root IN ({', '.join([param] * len(roots))})"]
+    params: list[Any] = list(roots)
+    if below:
+        prefix = roots[0].rstrip("/") + "/"
+        clauses.append(f"substr(root, 1, {param}) = {param}")
+        params += [len(prefix), prefix]
+    params.append(time.time())
+    cursor = db.database.execute_sql(
+        f'SELECT {_COLUMNS} FROM "{Lock._meta.table_name}" '
+        f"WHERE ({' OR '.join(clauses)}) AND expire >= {param}",
+        params,
+    )
+    return [LockInfo(*row) for row in cursor.fetchall()]
+
+
 def purge_expired() -> int:
     with db.write():
         return int(Lock.delete().where(Lock.expire < time.time()).execute())

@@ -11,7 +11,7 @@ from wsgidav.wsgidav_app import WsgiDAVApp
 from app.instance import Grove
 from dav import meta, trash
 from dav.failures import FaultBarrier
-from dav.locks import DatabaseLockStorage
+from dav.locks import DatabaseLockStorage, GroveLockManager
 from dav.provider import GroveProvider
 from dav.resolver import GroveRequestResolver
 from dav.resources import BLOCK_SIZE
@@ -50,6 +50,10 @@ def create_dav_app(grove: Grove) -> Any:
     config["provider_mapping"].update(trash.providers(grove))  # type: ignore[attr-defined]
     config["provider_mapping"].update(meta.providers(grove))  # type: ignore[attr-defined]
     app = WsgiDAVApp(config)
+    # Grove's lock manager, before anything else is mounted on the app.
+    app.lock_manager = GroveLockManager(app.lock_manager.storage)
+    for provider in app.provider_map.values():
+        provider.set_lock_manager(app.lock_manager)
     # WsgiDAV's logger stops at its own NullHandler; Grove's logging shows its
     # warnings and the tracebacks of internal errors.
     library_logger = logging.getLogger("wsgidav")

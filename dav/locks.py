@@ -17,6 +17,7 @@ from wsgidav.dav_error import (
     DAVErrorCondition,
     PRECONDITION_CODE_LockConflict,
 )
+from wsgidav.lock_man.lock_manager import LockManager
 
 from app import locks
 from app.models import Space
@@ -112,3 +113,35 @@ class DatabaseLockStorage:
     ) -> list[Any]:
         found = locks.on(path, include_root=include_root, below=include_children)
         return [lock.token if token_only else _as_dict(lock) for lock in found]
+
+
+class GroveLockManager(LockManager):
+    """WsgiDAV's lock manager with its write check answered by one query.
+
+    The library asks the storage for the locks of the URL and then of each
+    ancestor in turn, a query each, and a PUT or MOVE checks two or three
+    times: 8 to 12 queries a request. The answer is the library's: the same
+    conflicts, named in the same order.
+    """
+
+    def _get_write_conflicts(
+        self, url: str, depth: str, token_list: list[str], principal: str
+    ) -> DAVErrorCondition:
+        condition = DAVErrorCondition(PRECONDITION_CODE_LockConflict)
+        roots = locks.lineage(url)
+        found = locks.covering(url, below=depth == "infinity")
+        for root in roots:
+            for lock in found:
+                if lock.root != root:
+                    continue
+                if root != roots[0] and lock.depth != "infinity":
+                    continue  # a parent's lock covers it only with Depth: infinity
+                if lock.principal == principal and lock.token in token_list:
+                    continue  # the caller's own lock, and its token was sent
+                condition.add_href(lock.root)
+        # Locks below a Depth: infinity target conflict even if they are the
+        # caller's (as in the library).
+        for lock in found:
+            if lock.root not in roots:
+                condition.add_href(lock.root)
+        return condition
