@@ -197,6 +197,10 @@ def test_a_new_login_name_keeps_id_space_folder_and_shares(world: World) -> None
     assert (
         robert.request("PROPFIND", live.dav("robert") + "/from-bob").status_code == 207
     )
+    received = robert.get(f"{live.dav('robert')}/Shares/for-bob/note.txt")
+    assert received.content == b"alice's note"
+    given = live.session().get(f"{live.dav()}/Shares/from-bob/note.txt")
+    assert given.content == b"bob's note"
 
 
 def test_folder_names_are_fixed_sanitised_and_unique(live: LiveServer) -> None:
