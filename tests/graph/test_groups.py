@@ -7,7 +7,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from app import groups, users
+from app import groups, shares, spaces, users
+from app.auth.principal import Principal
+from app.models import Grant
+from app.perms import Perm
 from tests.conftest import LiveServer
 from tests.graph.contract import assert_conforms
 
@@ -169,3 +172,42 @@ def test_others_may_search_groups_but_not_change_them(
     assert [answer.status_code for answer in refused] == [403] * len(refused)
     assert [g.name for g in groups.listing()] == ["team"]
     assert member_names(live, team["id"]) == ["bob"]
+
+
+def test_members_gain_and_lose_a_group_share_with_the_group(
+    live: LiveServer, people
+) -> None:
+    team = new_group(live, "team", **{"members@odata.bind": [user_ref(live, "bob")]})
+    (live.user_root("alice") / "Plans").mkdir()
+    (live.user_root("alice") / "Plans" / "a.txt").write_text("plan a")
+    alice = users.get("alice")
+    tree = live.app.grove.tree(spaces.personal_space(alice))
+    shares.share(
+        Principal(alice.id, alice.name),
+        tree.item(["Plans"]),
+        Perm.owner(),
+        grantee_type="group",
+        grantee_id=team["id"],
+        role="Viewer",
+    )
+    session = admin(live)
+
+    def reads(name: str) -> int:
+        answer = live.session(name).get(f"{live.dav(name)}/Shares/Plans/a.txt")
+        return answer.status_code
+
+    before = (reads("bob"), reads("carol"))
+    session.post(
+        url(live, f"/{team['id']}/members/$ref"),
+        json={"@odata.id": user_ref(live, "carol")},
+    )
+    joined = reads("carol")
+    session.delete(url(live, f"/{team['id']}/members/{users.get('bob').id}/$ref"))
+    left = reads("bob")
+    session.delete(url(live, f"/{team['id']}"))
+
+    assert before == (200, 404)
+    assert joined == 200
+    assert left == 404
+    assert reads("carol") == 404
+    assert Grant.select().where(Grant.grantee_type == "group").count() == 0
