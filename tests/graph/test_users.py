@@ -66,6 +66,12 @@ def test_admin_creates_a_user_who_can_sign_in_at_once(live: LiveServer) -> None:
     [
         ({"displayName": "No Login"}, "invalidRequest", "onPremisesSamAccountName"),
         ({"onPremisesSamAccountName": "x", "shoeSize": 44}, "invalidRequest", "shoe"),
+        ({"onPremisesSamAccountName": "../evil"}, "invalidRequest", "../evil"),
+        ({"onPremisesSamAccountName": " bob"}, "invalidRequest", "' bob'"),
+        ({"onPremisesSamAccountName": "a\x00b"}, "invalidRequest", "a\\x00b"),
+        ({"passwordProfile": {"password": "short"}}, "invalidRequest", "shorter"),
+        ({"mail": "not-a-mail"}, "invalidRequest", "not-a-mail"),
+        ({"accountEnabled": "maybe"}, "invalidRequest", "accountEnabled"),
         ({"onPremisesSamAccountName": "x", "surname": "X"}, "notSupported", "surname"),
         ({"onPremisesSamAccountName": "x", "identities": []}, "notSupported", "ident"),
         ({"onPremisesSamAccountName": "x", "id": "1"}, "notSupported", "'id'"),
