@@ -171,11 +171,17 @@ def _sharing(enabled: bool) -> dict[str, Any]:
         "api_enabled": False,  # the legacy OCS share API is not served
         "group_sharing": True,
         "sharing_roles": True,
-        "deny_access": False,
+        "deny_access": True,  # the Denied role, in project spaces
         "auto_accept_share": True,
         "default_permissions": 22,
         "search_min_length": 3,
-        "public": {"enabled": True, "upload": True, "password": {"enforced": False}},
+        "public": {
+            "enabled": True,
+            "upload": True,
+            "supports_upload_only": True,  # createOnly links
+            "multiple": True,
+            "password": {"enforced": False},
+        },
         "user": {"send_mail": False},
         "federation": {"outgoing": False, "incoming": False},
     }

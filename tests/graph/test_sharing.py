@@ -617,3 +617,15 @@ def test_a_recipient_syncs_a_share_again_under_a_name_of_their_choice(
         refused = bob.post(root, json=body)
         assert refused.status_code in (400, 404), body
         assert_conforms(refused)
+
+
+def test_capabilities_announce_what_sharing_offers(live: LiveServer) -> None:
+    answer = requests.get(
+        f"{live.url}/ocs/v2.php/cloud/capabilities", params={"format": "json"}
+    )
+
+    sharing = answer.json()["ocs"]["data"]["capabilities"]["files_sharing"]
+    assert sharing["deny_access"] is True
+    assert sharing["auto_accept_share"] is True
+    assert sharing["public"]["supports_upload_only"] is True
+    assert sharing["public"]["multiple"] is True
