@@ -91,6 +91,8 @@ class PermissionUpdate(GraphSchema):
     roles = ma.fields.List(ma.fields.String(), validate=ma.validate.Length(equal=1))
     expirationDateTime = ma.fields.AwareDateTime(allow_none=True)  # noqa: N815
     link = ma.fields.Nested(LinkUpdate)
+    # Not in the permission schema, but named by the operation's description.
+    password = ma.fields.String()
 
 
 class Password(GraphSchema):
@@ -215,11 +217,15 @@ def _update_link(found: reach.Reached, grant: Grant, body: dict[str, Any]) -> No
         display_name=link.get("display_name"),
         address=_address(),
     )
+    if "password" in body:
+        links.set_password(
+            caller.principal(), grant, found.perms, body["password"], _address()
+        )
 
 
 def _update_share(found: reach.Reached, grant: Grant, body: dict[str, Any]) -> None:
-    if "link" in body:
-        raise BadRequest("a share has roles, not a link")
+    if "link" in body or "password" in body:
+        raise BadRequest("a share has roles, not a link or a password")
     chosen = body.get("roles")
     shares.update(
         caller.principal(),

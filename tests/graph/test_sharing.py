@@ -343,6 +343,10 @@ def test_permissions_are_listed_changed_and_removed_and_audited(
     assert_conforms(renamed)
     assert renamed.json()["link"]["preventsDownload"] is True
     assert alice.patch(graph(live, link_path), json={"roles": []}).status_code == 400
+    locked = alice.patch(graph(live, link_path), json={"password": "patched-pass"})
+    assert locked.json()["hasPassword"] is True
+    no_password = alice.patch(graph(live, path), json={"password": "x"})
+    assert no_password.status_code == 400
 
     removed = alice.delete(graph(live, path))
     assert removed.status_code == 204
