@@ -12,7 +12,7 @@ from typing import Any
 
 from app import roles
 from app.auth.principal import Principal
-from app.models import Grant, GroupMember, Space
+from app.models import Grant, GroupMember, Space, TrashItem
 from app.perms import READ_ONLY, Perm
 from app.storage import lookup
 
@@ -99,10 +99,20 @@ def _denied_paths(principal: Principal, space: Space) -> frozenset[tuple[str, ..
     )
     found = set()
     for row in query:
-        place = lookup.parts_of(str(row.node_id))
+        place = lookup.parts_of(str(row.node_id)) or _trashed(str(row.node_id))
         if place is not None and place[0].id == space.id:
             found.add(tuple(_nfc(name) for name in place[1]))
     return frozenset(found)
+
+
+def _trashed(node_id: str) -> tuple[Space, list[str]] | None:
+    """Where a trashed node was: its Denied grant keeps the trash entries
+    deleted from there (it and what was in it) out of reach."""
+    row = TrashItem.get_or_none(TrashItem.node_id == node_id)
+    if row is None:
+        return None
+    parts = [part for part in str(row.original_path).split("/") if part]
+    return row.space, [*parts, str(row.name)]
 
 
 def _grantee_is(principal: Principal) -> Any:

@@ -2,9 +2,10 @@
 
 Listing needs TRASH, restoring TRASH_RESTORE (and CREATE in the folder it
 goes back into), purging TRASH_PURGE, all decided by app.acl; a caller who
-may not list the trash is told it does not exist. Every restore and purge is
-audited with OpenCloud's action names (``file_trash_restore``,
-``file_trash_delete``).
+may not list the trash is told it does not exist, and an entry deleted from
+where the caller may not look (a Denied folder) does not exist for them.
+Every restore and purge is audited with OpenCloud's action names
+(``file_trash_restore``, ``file_trash_delete``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from app import acl, audit, locks, reach, spaces
 from app.auth.principal import Principal
 from app.errors import Forbidden, Locked, NotFound
 from app.models import Space, TrashItem
-from app.perms import Perm
+from app.perms import VISIBLE, Perm
 from app.storage import trash
 from app.storage.names import check_new_name
 from app.storage.tree import Item
@@ -55,6 +56,26 @@ def open_bin(caller: Caller, drive_id: str) -> Bin:
     if Perm.TRASH not in perms:
         raise NotFound(f"no trash {drive_id!r}")
     return Bin(space, perms)
+
+
+def entries(caller: Caller, bin_: Bin) -> list[TrashItem]:
+    """The trash as the caller may see it, newest first: what was deleted
+    from where app.acl lets them look (a Denied folder's stays hidden)."""
+    return [row for row in trash.listing(bin_.space) if _visible(caller, bin_, row)]
+
+
+def entry(caller: Caller, bin_: Bin, key: str) -> TrashItem:
+    """One trashed item the caller may see; NotFound otherwise."""
+    row = trash.get(bin_.space, key)
+    if not _visible(caller, bin_, row):
+        raise NotFound(f"no item {key!r} in the trash")
+    return row
+
+
+def _visible(caller: Caller, bin_: Bin, row: TrashItem) -> bool:
+    where = [p for p in str(row.original_path).split("/") if p] + [str(row.name)]
+    perms = acl.permissions(caller.principal, bin_.space, where, memo=caller.memo)
+    return bool(perms & VISIBLE)
 
 
 def delete(grove: Grove, caller: Caller, reached: reach.Reached) -> TrashItem:
@@ -111,7 +132,7 @@ def purge(grove: Grove, caller: Caller, bin_: Bin, row: TrashItem | None) -> int
     """Purge ``row`` for good, or the whole trash when None; how many went."""
     if Perm.TRASH_PURGE not in bin_.perms:
         raise Forbidden("not permitted to purge this trash")
-    rows = trash.listing(bin_.space) if row is None else [row]
+    rows = entries(caller, bin_) if row is None else [row]
     for each in rows:
         trash.purge(grove.settings.state_dir, each)
         target = f"/{bin_.space.id}/trash/{each.id}"

@@ -21,7 +21,6 @@ from wsgidav.dav_provider import DAVCollection, DAVNonCollection, DAVProvider
 
 from app import acl, errors, spaces, trashbin
 from app.models import TrashItem
-from app.storage import trash
 from app.storage.paths import split_path
 from dav.errors import translated
 from dav.properties import OC
@@ -89,7 +88,8 @@ class TrashRoot(DAVCollection):
 
     def rows(self) -> dict[str, TrashItem]:
         if self._rows is None:
-            self._rows = {str(row.id): row for row in trash.listing(self.space)}
+            found = trashbin.entries(caller(self.environ), self.bin)
+            self._rows = {str(row.id): row for row in found}
         return self._rows
 
     def get_member_names(self) -> list[str]:
@@ -97,10 +97,6 @@ class TrashRoot(DAVCollection):
 
     def get_member(self, name: str) -> Any:
         row = self.rows().get(name)
-        if row is None:
-            row = TrashItem.get_or_none(
-                (TrashItem.space == self.space.id) & (TrashItem.id == name)
-            )
         if row is None:
             return None
         kind = TrashFolder if row.is_dir else TrashFile

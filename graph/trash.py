@@ -22,7 +22,7 @@ from app import reach, spaces, trashbin, users
 from app.errors import BadRequest, NotFound
 from app.instance import Grove
 from app.models import TrashItem
-from app.storage import lookup, trash
+from app.storage import lookup
 from app.storage.tree import Item
 from graph import caller, drive_json
 from graph.api import Blueprint, GraphSchema
@@ -108,8 +108,9 @@ def create_blueprint(grove: Grove) -> Blueprint:
     @blp.response(200, TrashCollection)
     def listing(drive_id: str) -> ResponseReturnValue:
         """The drive's trashed items, newest first."""
-        bin_ = trashbin.open_bin(_caller(write=False), drive_id)
-        return {"value": [_json(bin_, row) for row in trash.listing(bin_.space)]}
+        who = _caller(write=False)
+        bin_ = trashbin.open_bin(who, drive_id)
+        return {"value": [_json(bin_, row) for row in trashbin.entries(who, bin_)]}
 
     @blp.route(PATH, methods=["DELETE"])
     @blp.response(204)
@@ -125,7 +126,7 @@ def create_blueprint(grove: Grove) -> Blueprint:
         """Purge one trashed item for good."""
         who = _caller(write=True)
         bin_ = trashbin.open_bin(who, drive_id)
-        trashbin.purge(grove, who, bin_, trash.get(bin_.space, key))
+        trashbin.purge(grove, who, bin_, trashbin.entry(who, bin_, key))
         return Response(status=204)
 
     @blp.route("/v1beta1/drives/<drive_id>/items/<item_id>", methods=["DELETE"])
@@ -145,7 +146,7 @@ def create_blueprint(grove: Grove) -> Blueprint:
         """Put a trashed item back; the answer is the restored driveItem."""
         who = _caller(write=True)
         bin_ = trashbin.open_bin(who, drive_id)
-        row = trash.get(bin_.space, key)
+        row = trashbin.entry(who, bin_, key)
         parent = body.get("parentReference")
         folder = _folder(grove, bin_, parent["id"]) if parent else None
         restored = trashbin.restore(

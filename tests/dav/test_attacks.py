@@ -110,6 +110,7 @@ def test_the_owner_still_reaches_both_folders(world: World) -> None:
 
 
 HUGE = str(10**30)
+TRASH_API = "/graph/v1.0/extensions/org.grove/trash"
 
 
 def test_a_tus_upload_longer_than_any_file_is_refused(world: World) -> None:
@@ -141,3 +142,68 @@ def test_a_chunked_upload_longer_than_any_file_is_refused(world: World) -> None:
             "PROPFIND", f"{uploads}/huge", headers={"Depth": "1"}
         )
         assert listing.status_code == 404
+
+
+def _trash_keys(world: World, session: requests.Session) -> dict[str, str]:
+    """Trash key -> name, as ``session`` lists the Payroll trash over the API."""
+    drive = world.base.rpartition("/")[2]
+    answer = session.get(f"{world.live.url}{TRASH_API}/{drive}")
+    assert answer.status_code == 200, answer.text
+    return {entry["id"]: entry["name"] for entry in answer.json()["value"]}
+
+
+def _refused_everywhere(world: World, key: str) -> None:
+    drive = world.base.rpartition("/")[2]
+    bin_url = f"{world.live.url}/dav/spaces/trash-bin/{drive}"
+    listing = world.carol.request("PROPFIND", f"{bin_url}/", headers={"Depth": "1"})
+    assert listing.status_code == 207
+    assert key not in listing.text
+    assert world.carol.get(f"{bin_url}/{key}").status_code == 404
+    stolen = f"{world.base}/stolen-{key[:8]}.txt"
+    moved = world.carol.request(
+        "MOVE", f"{bin_url}/{key}", headers={"Destination": stolen}
+    )
+    assert moved.status_code == 404
+    api = f"{world.live.url}{TRASH_API}/{drive}/{key}"
+    restored = world.carol.post(f"{api}/restore", json={"name": "stolen.txt"})
+    assert restored.status_code == 404, restored.text
+    assert world.carol.get(stolen).status_code == 404
+
+
+def test_what_was_deleted_from_a_denied_folder_stays_out_of_reach(world: World) -> None:
+    alice = world.live.session("alice")
+    url = f"{world.base}/{quote(NFC)}/payslip.txt"
+    assert alice.put(url, data=b"old payslip").status_code == 201
+    assert alice.delete(url).status_code == 204
+    trashed = _trash_keys(world, alice)
+    key = next(k for k, name in trashed.items() if name == "payslip.txt")
+    assert key not in _trash_keys(world, world.carol)
+    _refused_everywhere(world, key)
+
+
+def test_a_trashed_denied_folder_and_its_content_stay_out_of_reach(
+    world: World,
+) -> None:
+    alice = world.live.session("alice")
+    folder = f"{world.base}/Bonus"
+    assert alice.request("MKCOL", folder).status_code == 201
+    assert alice.put(f"{folder}/early.txt", data=b"bonus").status_code == 201
+    space = spaces.by_drive_id(world.base.rpartition("/")[2])
+    user = users.get("alice")
+    shares.share(
+        Principal(user_id=str(user.id), name="alice"),
+        world.live.app.grove.tree(space).item(["Bonus"]),
+        Perm.owner(),
+        grantee_type="user",
+        grantee_id="carol",
+        role=roles.DENIED.id,
+    )
+    assert alice.delete(f"{folder}/early.txt").status_code == 204
+    assert alice.delete(folder).status_code == 204
+    trashed = _trash_keys(world, alice)
+    keys = [k for k, name in trashed.items() if name in ("Bonus", "early.txt")]
+    assert len(keys) == 2
+    seen = _trash_keys(world, world.carol)
+    for key in keys:
+        assert key not in seen
+        _refused_everywhere(world, key)
