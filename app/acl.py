@@ -73,16 +73,38 @@ def _denied(
 ) -> bool:
     """Whether a Denied grant for the user or one of their groups lies on
     ``path`` or a folder above it (project spaces only, as in OpenCloud)."""
+    found = _memoised_denied_paths(principal, space, memo)
+    # Lookups accept a name in NFC or NFD spelling (app.storage.paths), so the
+    # comparison must too, or "Cafe\u0301" would walk around a Denied "Café".
+    path = [_nfc(name) for name in path]
+    return any(tuple(path[:depth]) in found for depth in range(1, len(path) + 1))
+
+
+def hides_below(
+    principal: Principal | None,
+    space: Space,
+    path: list[str],
+    memo: Memo | None = None,
+) -> bool:
+    """Whether a Denied folder lies strictly below ``path`` for ``principal``:
+    moving ``path`` to another space would carry it out of the denial."""
+    if principal is None or space.kind != "project":
+        return False
+    prefix = tuple(_nfc(name) for name in path)
+    found = _memoised_denied_paths(principal, space, memo)
+    return any(len(p) > len(prefix) and p[: len(prefix)] == prefix for p in found)
+
+
+def _memoised_denied_paths(
+    principal: Principal, space: Space, memo: Memo | None
+) -> frozenset[tuple[str, ...]]:
     key = (principal.user_id, "denied:" + str(space.id))
     found: frozenset[tuple[str, ...]] | None = None if memo is None else memo.get(key)
     if found is None:
         found = _denied_paths(principal, space)
         if memo is not None:
             memo[key] = found
-    # Lookups accept a name in NFC or NFD spelling (app.storage.paths), so the
-    # comparison must too, or "Cafe\u0301" would walk around a Denied "Café".
-    path = [_nfc(name) for name in path]
-    return any(tuple(path[:depth]) in found for depth in range(1, len(path) + 1))
+    return found
 
 
 def _nfc(name: str) -> str:

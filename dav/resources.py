@@ -271,6 +271,7 @@ class GroveResourceMixin:
     def handle_move(self, dest_path: str) -> bool:
         self.require(acl.Perm.RENAME)
         folder, name, existing = self.provider.destination(dest_path, self.environ)
+        self._keep_denied_inside(folder)
         if self._crosses_share(folder):
             self.require(acl.Perm.READ)
             self.require(acl.Perm.DELETE)
@@ -290,6 +291,21 @@ class GroveResourceMixin:
             f"{self.canonical} -> /{moved.tree.space.id}/{'/'.join(moved.parts)}",
         )
         return True
+
+    def _keep_denied_inside(self, folder: Any) -> None:
+        """Refuse to move a folder to another space when a Denied folder lies
+        inside it for the caller: in the other space the denial would not hold."""
+        space = self.item.tree.space
+        if folder.item.tree.space.id == space.id or not self.is_collection:
+            return
+        principal = self.environ.get("grove.principal")
+        memo = acl.request_memo(self.environ)
+        if acl.hides_below(principal, space, self.item.parts, memo):
+            raise DAVError(
+                HTTP_FORBIDDEN,
+                f"{self.item.name!r} holds a folder you may not reach: "
+                "it stays in its space",
+            )
 
     def copy_move_single(self, dest_path: str, *, is_move: bool) -> None:
         # Moves come here only when they cross a share (see handle_move).

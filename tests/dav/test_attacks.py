@@ -207,3 +207,38 @@ def test_a_trashed_denied_folder_and_its_content_stay_out_of_reach(
     for key in keys:
         assert key not in seen
         _refused_everywhere(world, key)
+
+
+def test_a_folder_holding_a_denied_folder_does_not_leave_its_space(
+    world: World,
+) -> None:
+    alice = world.live.session("alice")
+    team = f"{world.base}/Team"
+    assert alice.request("MKCOL", team).status_code == 201
+    assert alice.request("MKCOL", f"{team}/Reviews").status_code == 201
+    assert alice.put(f"{team}/Reviews/bob.txt", data=b"review").status_code == 201
+    assert alice.put(f"{team}/plan.txt", data=b"plan").status_code == 201
+    space = spaces.by_drive_id(world.base.rpartition("/")[2])
+    user = users.get("alice")
+    shares.share(
+        Principal(user_id=str(user.id), name="alice"),
+        world.live.app.grove.tree(space).item(["Team", "Reviews"]),
+        Perm.owner(),
+        grantee_type="user",
+        grantee_id="carol",
+        role=roles.DENIED.id,
+    )
+    home = f"{world.live.url}/remote.php/dav/files/carol"
+    moved = world.carol.request("MOVE", team, headers={"Destination": f"{home}/Team"})
+    assert moved.status_code == 403, moved.text
+    assert world.carol.request("PROPFIND", f"{home}/Team").status_code == 404
+    assert not (world.live.user_root("carol") / "Team").exists()
+    assert alice.get(f"{team}/Reviews/bob.txt").content == b"review"
+
+    # Within the space the denial follows the folder.
+    renamed = f"{world.base}/Team-2025"
+    moved = world.carol.request("MOVE", team, headers={"Destination": renamed})
+    assert moved.status_code == 201, moved.text
+    assert world.carol.get(f"{renamed}/Reviews/bob.txt").status_code == 404
+    assert world.carol.get(f"{renamed}/plan.txt").content == b"plan"
+    assert alice.get(f"{renamed}/Reviews/bob.txt").content == b"review"
