@@ -130,16 +130,25 @@ def test_deleting_a_user_ends_their_access_and_shares(world: World) -> None:
 def test_a_deleted_users_files_wait_in_the_trash(world: World) -> None:
     live = world.live
     state = live.settings.state_dir
+    bob = live.session("bob")
+    for content in (b"first", b"second"):  # the first becomes a version
+        assert bob.put(f"{live.dav('bob')}/draft.txt", data=content).ok
+    assert bob.delete(f"{live.dav('bob')}/draft.txt").ok  # into bob's trash
+    space = spaces.personal_space(users.get("bob")).id
 
     delete_bob(world)
 
     assert not live.user_root("bob").exists()
-    (kept,) = (state / "trash" / "users").iterdir()
-    assert kept.name.startswith("bob-")
+    assert not (state / "versions" / space).exists()
+    assert not (state / "trash" / space).exists()
+    (kept,) = (state / "trash" / "users").glob("bob-*[0-9]")
     assert (kept / "from-bob" / "note.txt").read_text() == "bob's note"
+    companions = [kept.with_name(kept.name + s) for s in (".trash", ".versions")]
+    assert all(folder.is_dir() for folder in companions)
     assert scheduled_purges() == 1
     users.purge_deleted(live.app.grove, str(kept.relative_to(state)))
     assert not kept.exists()
+    assert not any(folder.exists() for folder in companions)
 
 
 def test_purge_removes_a_deleted_users_files_at_once(world: World) -> None:
