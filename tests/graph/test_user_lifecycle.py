@@ -86,7 +86,16 @@ def world(live: LiveServer) -> World:
 
 
 def me_status(live: LiveServer, session: requests.Session) -> int:
-    return session.get(f"{live.url}/graph/v1.0/me", timeout=10).status_code
+    """The status of GET /me (checked against the document) with ``session``."""
+    answer = session.get(f"{live.url}/graph/v1.0/me", timeout=10)
+    assert_conforms(answer)
+    return answer.status_code
+
+
+def me_json(live: LiveServer, session: requests.Session) -> dict:
+    answer = session.get(f"{live.url}/graph/v1.0/me", timeout=10)
+    assert_conforms(answer)
+    return answer.json()  # type: ignore[no-any-return]
 
 
 def grants() -> set[str]:
@@ -190,9 +199,9 @@ def test_a_new_login_name_keeps_id_space_folder_and_shares(world: World) -> None
     assert answer.status_code == 200, answer.text
     assert_conforms(answer)
     assert answer.json()["id"] == world.bob_id
-    assert live.session("bob").get(f"{live.url}/graph/v1.0/me").status_code == 401
+    assert me_status(live, live.session("bob")) == 401
     robert = live.session("robert")
-    assert robert.get(f"{live.url}/graph/v1.0/me").json()["id"] == world.bob_id
+    assert me_json(live, robert)["id"] == world.bob_id
     assert live.drive_id(robert, "robert") == drive_before
     space = spaces.personal_space(users.get("robert"))
     assert (space.folder, space.name) == (folder, "robert")
