@@ -6,8 +6,10 @@ Every DAV method, API view and search result asks :func:`permissions`.
 
 from __future__ import annotations
 
+import os
 import time
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from app import roles
@@ -15,6 +17,7 @@ from app.auth.principal import Principal
 from app.models import Grant, GroupMember, Space, TrashItem
 from app.perms import READ_ONLY, Perm
 from app.storage import lookup
+from app.storage.tree import Item
 
 __all__ = ["Memo", "Perm", "permissions", "oc_letters", "request_memo"]
 
@@ -62,6 +65,33 @@ def permissions(
         # A read-only app token may look, never change: on every door.
         perms &= READ_ONLY
     return perms
+
+
+def through_symlink(
+    principal: Principal | None,
+    item: Item,
+    perms: Perm,
+    *,
+    grant: Grant | None = None,
+    memo: Memo | None = None,
+) -> Perm:
+    """``perms`` on ``item``, narrowed when it is a symlink another program
+    made: the caller must hold them on the file it leads to as well, and
+    through a share or link that file must lie inside the shared item, so a
+    link cannot reach past a Denied folder or out of a share."""
+    if not item.link or not perms:
+        return perms
+    root = os.path.realpath(item.tree.root)
+    target = os.path.realpath(item.path)
+    if os.path.commonpath([root, target]) != root:
+        return Perm.NONE
+    parts = list(Path(target).relative_to(root).parts)
+    if grant is not None:
+        shared = lookup.parts_of(str(grant.node_id))
+        if shared is None or parts[: len(shared[1])] != shared[1]:
+            return Perm.NONE
+    space = item.tree.space
+    return perms & permissions(principal, space, parts, grant=grant, memo=memo)
 
 
 def _is_link(grant: Grant | None) -> bool:

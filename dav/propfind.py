@@ -246,6 +246,10 @@ class Builder:
                 grant=self.res.grant,
                 memo=self.memo,
             )
+            if child.link:
+                perms = acl.through_symlink(
+                    self.principal, child, perms, grant=self.res.grant, memo=self.memo
+                )
             if not perms & VISIBLE:
                 continue
             href = base + quote(child.name, safe=HREF_SAFE)

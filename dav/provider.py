@@ -127,6 +127,15 @@ class GroveProvider(DAVProvider):
             item = self.grove.tree(space).item(parts)
         if item is None:
             return None
+        perms = acl.through_symlink(
+            environ.get("grove.principal"),
+            item,
+            perms,
+            grant=grant,
+            memo=acl.request_memo(environ),
+        )
+        if not perms & VISIBLE:
+            return None
         sharing.check_download(environ, path, item, perms)
         return self.resource_for(
             path, environ, item, perms, grant=grant, mount=located.mount

@@ -37,6 +37,9 @@ class Item:
     row: Node
     st: os.stat_result
     ancestor_ids: list[str]
+    # A symlink to a file in the space (app.storage.paths.followable): ``st``
+    # is its target's; permissions are also decided on the target (app.acl).
+    link: bool = False
 
     @property
     def id(self) -> str:
@@ -138,9 +141,11 @@ class _Member(Item):
         row: Node,
         st: os.stat_result,
         ancestor_ids: list[str],
+        link: bool = False,
     ) -> None:
         self.tree, self.parts, self.row, self.st = tree, parts, row, st
         self.ancestor_ids = ancestor_ids
+        self.link = link
         self._entry_path = entry_path
 
     @functools.cached_property
@@ -189,8 +194,9 @@ class SpaceTree:
             ancestors.append(node_id)
             parent_id = node_id
         name = actual[-1] if actual else ""
-        row = self._adopt(path, st, parent_id, name, link=path.is_symlink())
-        return Item(self, actual, path, row, st, ancestors)
+        link = path.is_symlink()
+        row = self._adopt(path, st, parent_id, name, link=link)
+        return Item(self, actual, path, row, st, ancestors, link)
 
     def children(self, folder: Item) -> list[Item]:
         """The members of ``folder``, registering new ones and forgetting gone ones."""
@@ -216,8 +222,10 @@ class SpaceTree:
                         changed.append(row)
                 else:
                     old = row
-                    path, link = Path(entry.path), entry.is_symlink()
-                    row = self._adopt(path, st, folder.id, entry.name, link=link)
+                    path = Path(entry.path)
+                    row = self._adopt(
+                        path, st, folder.id, entry.name, link=entry.is_symlink()
+                    )
                     if old is not None and old.id == row.id:
                         # Same node, new inode: replaced on disk (or a link's
                         # target replaced), so its row follows.
@@ -230,7 +238,10 @@ class SpaceTree:
                             gone.append(old)
                         delta += st.st_size if is_file else 0
                 parts = folder.parts + [entry.name]
-                out.append(_Member(self, parts, entry.path, row, st, lineage))
+                member = _Member(
+                    self, parts, entry.path, row, st, lineage, entry.is_symlink()
+                )
+                out.append(member)
         listed = {str(member.id) for member in out}
         # A row whose file was renamed within the folder is listed under its new
         # name (found by its id), not gone.
