@@ -71,12 +71,14 @@ def _best(
     """Own or member permissions, else the union of the shares received on
     the item or a folder above it."""
     perms = acl.permissions(principal, space, current.parts, memo=memo)
+    perms = acl.through_symlink(principal, current, perms, memo=memo)
     if perms & VISIBLE:
         return Reached(space, current, perms)
     lineage = [*current.ancestor_ids, current.id]
     found: Grant | None = None
     for grant in shares.received(principal.user_id, lineage):
         granted = acl.permissions(principal, space, current.parts, grant=grant)
+        granted = acl.through_symlink(principal, current, granted, grant=grant)
         if granted & VISIBLE:
             perms |= granted
             found = found or grant

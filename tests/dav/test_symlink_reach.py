@@ -98,4 +98,15 @@ def test_a_symlink_does_not_lead_out_of_a_share(world: LiveServer) -> None:
     assert bob.get(f"{jail}/alias.txt").content == b"shared content"
     listing = listed(bob.request("PROPFIND", f"{jail}/", headers={"Depth": "1"}))
     assert "alias.txt" in listing and "notes.txt" not in listing
-    assert session("alice").get(f"{world.dav()}/shared/notes.txt").content == b"private"
+    alice = session("alice")
+    assert alice.get(f"{world.dav()}/shared/notes.txt").content == b"private"
+    # Nor through the API, by the link's id.
+    drive = spaces.drive_id(space)
+    item = alice.get(f"{world.url}/graph/v1.0/drives/{drive}/root/children").json()
+    link_id = next(i["id"] for i in item["value"] if i["name"] == "shared")
+    inside = alice.get(
+        f"{world.url}/graph/v1.0/drives/{drive}/items/{link_id}/children"
+    ).json()
+    notes = next(i["id"] for i in inside["value"] if i["name"] == "notes.txt")
+    answer = bob.get(f"{world.url}/graph/v1.0/drives/{drive}/items/{notes}")
+    assert answer.status_code == 404, answer.text
