@@ -61,7 +61,8 @@ def _check_name(name: str) -> None:
         raise BadRequest(f"user name has spaces at its ends or a colon: {name!r}")
 
 
-def _check_password(password: str) -> None:
+def check_password(password: str) -> None:
+    """BadRequest unless ``password`` is long enough."""
     if len(password) < MIN_PASSWORD:
         raise BadRequest(f"password shorter than {MIN_PASSWORD} characters")
 
@@ -91,12 +92,14 @@ def add(
     display_name: str = "",
     mail: str = "",
     account_enabled: bool = True,
+    preferred_language: str = "",
     actor: str = "",
     address: str = "",
 ) -> User:
     _check_name(name)
-    _check_password(password)
+    check_password(password)
     _check_free(name)
+    language = _language(preferred_language)
     user = User(
         id=str(uuid.uuid4()),
         name=name,
@@ -105,6 +108,7 @@ def add(
         is_admin=admin,
         mail=_mail(mail),
         account_enabled=account_enabled,
+        preferred_language=language,
     )
     with db.write():
         user.save(force_insert=True)
@@ -123,6 +127,12 @@ def _display_name(value: str) -> str:
     value = value.strip()
     if not value or len(value) > 255 or not xml_safe(value):
         raise BadRequest(f"not a usable display name: {value!r}")
+    return value
+
+
+def _language(value: str) -> str:
+    if len(value) > 16 or not value.isascii() or not xml_safe(value):
+        raise BadRequest(f"not a language code: {value!r}")
     return value
 
 
@@ -160,9 +170,7 @@ def update(
     if mail is not None:
         changes["mail"] = _mail(mail)
     if preferred_language is not None:
-        if len(preferred_language) > 16 or not preferred_language.isascii():
-            raise BadRequest(f"not a language code: {preferred_language!r}")
-        changes["preferred_language"] = preferred_language
+        changes["preferred_language"] = _language(preferred_language)
     if account_enabled is not None:
         changes["account_enabled"] = account_enabled
     changes = {
@@ -198,7 +206,7 @@ def update(
 def set_password(
     name: str, password: str, *, actor: str = "", address: str = ""
 ) -> None:
-    _check_password(password)
+    check_password(password)
     user = get(name)
     with db.write():
         User.update(

@@ -179,10 +179,9 @@ def apply_update(user: User, body: dict[str, Any], caller: Principal) -> User:
         raise BadRequest("an admin cannot disable their own account")
     profile = body.get("passwordProfile")
     if profile is not None:
-        users.set_password(
-            user.name, profile["password"], actor=caller.name, address=_address()
-        )
-    return users.update(
+        # Checked first: a refused body changes nothing.
+        users.check_password(profile["password"])
+    user = users.update(
         user,
         name=body.get("onPremisesSamAccountName"),
         display_name=body.get("displayName"),
@@ -192,6 +191,11 @@ def apply_update(user: User, body: dict[str, Any], caller: Principal) -> User:
         actor=caller.name,
         address=_address(),
     )
+    if profile is not None:
+        users.set_password(
+            user.name, profile["password"], actor=caller.name, address=_address()
+        )
+    return users.get(user.id)
 
 
 class DeleteQuery(QuerySchema):
@@ -257,11 +261,10 @@ def create_blueprint(grove: Grove) -> Blueprint:
             display_name=body["displayName"],
             mail=body.get("mail", ""),
             account_enabled=body.get("accountEnabled", True),
+            preferred_language=body.get("preferredLanguage", ""),
             actor=caller.name,
             address=_address(),
         )
-        if body.get("preferredLanguage"):
-            user = users.update(user, preferred_language=body["preferredLanguage"])
         return user_json(user)
 
     @blueprint.route("/v1.0/users/<string:user_id>", methods=["GET"])

@@ -85,6 +85,7 @@ def test_admin_creates_a_user_who_can_sign_in_at_once(live: LiveServer) -> None:
         ({"passwordProfile": {"password": "short"}}, "invalidRequest", "shorter"),
         ({"mail": "not-a-mail"}, "invalidRequest", "not-a-mail"),
         ({"accountEnabled": "maybe"}, "invalidRequest", "accountEnabled"),
+        ({"preferredLanguage": "klingon-" * 3}, "invalidRequest", "language"),
         ({"onPremisesSamAccountName": "x", "surname": "X"}, "notSupported", "surname"),
         ({"onPremisesSamAccountName": "x", "identities": []}, "notSupported", "ident"),
         ({"onPremisesSamAccountName": "x", "id": "1"}, "notSupported", "'id'"),
@@ -372,3 +373,26 @@ def test_admins_see_a_users_personal_drive(
     assert drives["alice"] == live.drive_id(alice)
     assert_conforms(other)
     assert "drive" not in other.json()
+
+
+def test_a_refused_change_changes_nothing(live: LiveServer) -> None:
+    bob = new_user(live, "bob", mail="bob@example.org")
+    session = admin(live)
+
+    bad_mail = session.patch(
+        url(live, f"/{bob['id']}"),
+        json={"passwordProfile": {"password": "second password 2"}, "mail": "x"},
+    )
+    short = session.patch(
+        url(live, f"/{bob['id']}"),
+        json={"displayName": "Robert", "passwordProfile": {"password": "short"}},
+    )
+
+    for answer in (bad_mail, short):
+        assert answer.status_code == 400
+        assert_conforms(answer)
+    assert me_status(live, live.session("bob", "first password 1")) == 200
+    assert (users.get("bob").mail, users.get("bob").display_name) == (
+        "bob@example.org",
+        "Bob",
+    )
