@@ -14,6 +14,7 @@ import pty
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -21,7 +22,8 @@ from app import jobs, spaces, users
 from app.auth.principal import Principal
 from app.config import Settings
 from app.instance import Grove
-from app.search import service
+from app.models import Node
+from app.search import indexer, service
 from tests.app.processes import GROVE, REPO, environment
 from tests.conftest import PASSWORD, make_settings, start_server
 from tests.search import documents
@@ -239,5 +241,33 @@ def test_uploads_through_every_door_are_found(tmp_path: Path) -> None:
         jobs.run_pending()
 
         assert found(alice, url, "walrus") == ["chunked.txt", "put.txt", "tus.txt"]
+    finally:
+        server.stop()
+
+
+def test_a_reported_folder_indexes_again_only_its_changed_members(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    settings = make_settings(tmp_path / "data")
+    server, live = start_server(settings)
+    try:
+        live.add_user("alice")
+        alice = live.session("alice")
+        for name in ("same.md", "edited.md"):
+            assert alice.put(f"{live.dav()}/{name}", data=b"# words").status_code == 201
+        jobs.run_pending()
+        edited = Node.get(Node.name == "edited.md")
+        (settings.storage_dir / "users" / "alice" / "edited.md").write_bytes(b"# new")
+        indexed: list[str] = []
+        real = indexer.index_node
+
+        def counting(settings: Settings, node_id: str) -> None:
+            indexed.append(node_id)
+            real(settings, node_id)
+
+        monkeypatch.setattr(indexer, "index_node", counting)
+        indexer.index_folders(settings, [str(edited.parent_id)])
+        assert indexed == [str(edited.id)]
+        assert found(alice, f"{live.dav()}/", "new") == ["edited.md"]
     finally:
         server.stop()
