@@ -17,6 +17,7 @@ setting to raise and the tree is scanned periodically instead.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fcntl
 import logging
@@ -59,6 +60,17 @@ LIMIT_FILES = (
 LIMIT_FALLBACK_INTERVAL = 300  # seconds between scans when watches ran out
 FRESH_SECONDS = 10.0  # how long a watcher-given id counts as unseen
 FOLDERS_PER_RUN = 200
+# Folders larger than this on disk (some 2,000 entries on ext4) are reconciled
+# one at a time, after the small ones.
+LARGE_FOLDER_BYTES = 64 * 1024
+
+
+@dataclasses.dataclass
+class _Folder:
+    size: int
+    space: Space
+    node_id: str
+    path: str
 
 
 class _Signals:
@@ -286,24 +298,22 @@ class Watcher:
         return given is not None and time.monotonic() - given < FRESH_SECONDS
 
     def _apply(self, folders: set[str]) -> None:
+        """Reconcile ``folders``: small ones first, then each large one on its
+        own, taking in folders marked meanwhile before the next large one, so
+        that a burst into one folder does not hold back a change elsewhere."""
         started = time.monotonic()
-        by_space: dict[str, tuple[Space, dict[str, str]]] = {}
-        for folder in folders:
-            found = self._locate(folder)
-            if found is None:
-                continue
-            space, node_id, path = found
-            by_space.setdefault(str(space.id), (space, {}))[1][node_id] = path
         total = ScanResult()
-        for space, scope in by_space.values():
-            root = self.storage / space.folder
-            items = list(scope.items())
-            for start in range(0, len(items), FOLDERS_PER_RUN):
-                reconciler = Reconciler(space, root, fresh=self._fresh_id)
-                result = reconciler.run(
-                    items[start : start + FOLDERS_PER_RUN], deep=False
-                )
-                total.merge(result)
+        pending = self._sized(folders)
+        while pending:
+            small = [f for f in pending if f.size <= LARGE_FOLDER_BYTES]
+            if small:
+                pending = [f for f in pending if f.size > LARGE_FOLDER_BYTES]
+                self._reconcile(small, total)
+            else:
+                self._reconcile([pending.pop(0)], total)
+            arrived = self._take()
+            if arrived:
+                pending = self._sized(arrived) + pending
         now = time.monotonic()
         self._fresh = {k: v for k, v in self._fresh.items() if now - v < FRESH_SECONDS}
         for node_id in total.new_ids:
@@ -315,6 +325,35 @@ class Watcher:
             time.monotonic() - started,
             total.summary(),
         )
+
+    def _sized(self, folders: set[str]) -> list[_Folder]:
+        """The folders Grove knows, with their size on disk (a folder's own
+        size grows with its number of entries), smallest first."""
+        found: dict[str, _Folder] = {}
+        for folder in folders:
+            located = self._locate(folder)
+            if located is None or located[1] in found:
+                continue
+            try:
+                size = os.stat(located[2]).st_size
+            except OSError:
+                size = 0
+            found[located[1]] = _Folder(size, *located)
+        return sorted(found.values(), key=lambda f: f.size)
+
+    def _reconcile(self, folders: list[_Folder], total: ScanResult) -> None:
+        by_space: dict[str, tuple[Space, list[tuple[str, str]]]] = {}
+        for folder in folders:
+            entry = by_space.setdefault(str(folder.space.id), (folder.space, []))
+            entry[1].append((folder.node_id, folder.path))
+        for space, items in by_space.values():
+            root = self.storage / space.folder
+            for start in range(0, len(items), FOLDERS_PER_RUN):
+                reconciler = Reconciler(space, root, fresh=self._fresh_id)
+                result = reconciler.run(
+                    items[start : start + FOLDERS_PER_RUN], deep=False
+                )
+                total.merge(result)
 
     def _locate(self, folder: str) -> tuple[Space, str, str] | None:
         """The space, id and path of the nearest folder at or above ``folder``
