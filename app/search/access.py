@@ -7,7 +7,7 @@ backend then searches inside exactly that (app.search.query.Access).
 
 from __future__ import annotations
 
-from app import acl
+from app import acl, roles
 from app.auth.principal import Principal
 from app.models import Grant, GroupMember, Space
 
@@ -23,6 +23,20 @@ def _grants(user_id: str) -> list[Grant]:
     if groups:
         mine |= (Grant.grantee_type == "group") & Grant.grantee_id.in_(groups)
     return list(Grant.select().where(mine))
+
+
+def denied(principal: Principal | None, spaces: dict[str, Space]) -> frozenset[str]:
+    """Node ids of the folders kept from the user (the Denied role) in ``spaces``."""
+    if principal is None or not spaces:
+        return frozenset()
+    groups = _group_ids(principal.user_id)
+    mine = (Grant.grantee_type == "user") & (Grant.grantee_id == principal.user_id)
+    if groups:
+        mine |= (Grant.grantee_type == "group") & Grant.grantee_id.in_(groups)
+    rows = Grant.select(Grant.node_id).where(
+        mine & (Grant.role == roles.DENIED.id) & Grant.space.in_(list(spaces))
+    )
+    return frozenset(str(row.node_id) for row in rows)
 
 
 def readable(principal: Principal | None) -> tuple[dict[str, Space], dict[str, Grant]]:

@@ -179,6 +179,9 @@ def access_filter(access: Access) -> list[dict[str, Any]]:
         filters.append({"bool": {"must_not": [{"term": {"_id": access.scope_folder}}]}})
     elif access.scope_space is not None:
         filters.append({"term": {"space_id": access.scope_space}})
+    if access.excluded:
+        denied = [node_token(n) for n in sorted(access.excluded)]
+        filters.append({"bool": {"must_not": [{"terms": {"acl": denied}}]}})
     return filters
 
 

@@ -162,4 +162,7 @@ def access_match(access: Access) -> str:
         expression += f' AND acl : "{token("n", access.scope_folder)}"'
     elif access.scope_space is not None:
         expression += f' AND acl : "{token("s", access.scope_space)}"'
+    if access.excluded:
+        denied = " OR ".join(f'"{token("n", n)}"' for n in sorted(access.excluded))
+        expression += f" NOT acl : ({denied})"
     return expression

@@ -94,6 +94,9 @@ class Access:
     nodes: frozenset[str] = frozenset()
     scope_space: str | None = None
     scope_folder: str | None = None
+    # Folders kept from the user inside spaces they may read (the Denied role):
+    # nothing at or below them is found, nor counted.
+    excluded: frozenset[str] = frozenset()
 
     @property
     def empty(self) -> bool:

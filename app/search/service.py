@@ -124,6 +124,7 @@ def search(
         frozenset(shares),
         scope_space=scope_space,
         scope_folder=scope_folder,
+        excluded=access.denied(principal, spaces),
     )
     results = backend(settings).search(query, allowed, limit=limit, offset=offset)
     chains = _Chains()

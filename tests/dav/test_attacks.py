@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from app import roles, shares, spaces, users
+from app import jobs, roles, shares, spaces, users
 from app.auth.principal import Principal
 from app.perms import Perm
 from tests.conftest import PASSWORD, LiveServer, make_settings, start_server
@@ -242,3 +242,50 @@ def test_a_folder_holding_a_denied_folder_does_not_leave_its_space(
     assert world.carol.get(f"{renamed}/Reviews/bob.txt").status_code == 404
     assert world.carol.get(f"{renamed}/plan.txt").content == b"plan"
     assert alice.get(f"{renamed}/Reviews/bob.txt").content == b"review"
+
+
+SEARCH = (
+    '<?xml version="1.0"?><oc:search-files xmlns:d="DAV:" '
+    'xmlns:oc="http://owncloud.org/ns"><oc:search><oc:pattern>{}</oc:pattern>'
+    "<oc:limit>10</oc:limit></oc:search></oc:search-files>"
+)
+
+
+def test_search_totals_do_not_count_what_is_in_a_denied_folder(tmp_path) -> None:
+    """The hits were filtered, but the total in Content-Range counted the
+    Denied folder's documents: a yes/no oracle for any word in there."""
+    server, live = start_server(make_settings(tmp_path / "data"))
+    try:
+        for name in ("alice", "carol"):
+            live.add_user(name)
+        alice_user = users.get("alice")
+        space = spaces.create_project(
+            live.settings.storage_dir, "Payroll", creator=alice_user
+        )
+        spaces.add_member(space, "user", users.get("carol").id, roles.SPACE_EDITOR.id)
+        base = f"{live.url}/dav/spaces/{spaces.drive_id(space)}"
+        alice = live.session("alice")
+        assert alice.request("MKCOL", f"{base}/hidden").status_code == 201
+        assert alice.put(f"{base}/hidden/h.txt", data=b"zebra salary").ok
+        assert alice.put(f"{base}/open.txt", data=b"zebra open").ok
+        shares.share(
+            Principal(user_id=str(alice_user.id), name="alice"),
+            live.app.grove.tree(space).item(["hidden"]),
+            Perm.owner(),
+            grantee_type="user",
+            grantee_id="carol",
+            role=roles.DENIED.id,
+        )
+        jobs.run_pending()
+        carol = live.session("carol")
+        url = f"{live.url}/remote.php/dav/files/carol/"
+        for pattern, hits in (("salary", 0), ("zebra", 1), ("name:h.txt", 0)):
+            answer = carol.request("REPORT", url, data=SEARCH.format(pattern))
+            assert answer.status_code == 207, answer.text
+            assert answer.text.count("<d:response>") == hits, pattern
+            total = answer.headers.get("Content-Range", "/0").rpartition("/")[2]
+            assert int(total) == hits, (pattern, answer.headers)
+        mine = alice.request("REPORT", f"{live.dav()}/", data=SEARCH.format("salary"))
+        assert mine.text.count("<d:response>") == 1  # its owner still finds it
+    finally:
+        server.stop()

@@ -195,6 +195,22 @@ def test_access_limits_every_answer(backend: Backend) -> None:
     assert names(backend, "fox", shared) == ["Quarterly Report 2024.pdf"]
 
 
+def test_excluded_folders_are_neither_found_nor_counted(backend: Backend) -> None:
+    """A folder kept from the user (the Denied role) inside a space they may
+    read: nothing at or below it is a hit, and the total does not count it,
+    so the total cannot tell whether a word occurs in there."""
+    corpus(backend)
+    denied = Access(frozenset({"space-a"}), excluded=frozenset({"f-reports"}))
+    assert names(backend, "fox", denied) == ["notes.md"]
+    assert names(backend, "name:*", denied) == sorted(
+        set(names(backend, "name:*"))
+        - {"Budget.xlsx", "Quarterly Report 2024.pdf", "Reports"}
+    )
+    for pattern in ("revenue", "name:Budget.xlsx", "fox"):
+        total = backend.search(parse(pattern), denied, limit=10).total
+        assert total == len(names(backend, pattern, denied)), pattern
+
+
 def test_scopes_narrow_to_a_space_or_folder(backend: Backend) -> None:
     corpus(backend)
     both = Access(frozenset({"space-a", "space-b"}))
