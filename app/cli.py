@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,26 +13,11 @@ import click
 from app import account_roles, audit, config, sealing, spaces, users
 from app.auth import tokens, totp
 from app.auth.principal import FULL, READ_ONLY
+from app.cli_options import data_and_config as _common
 from app.config import ConfigError, Settings, load_settings
 from app.errors import GroveError
 from app.instance import Grove
 from app.migrate import SchemaError
-
-
-def _common(command: Callable[..., Any]) -> Callable[..., Any]:
-    command = click.option(
-        "--config",
-        "config_file",
-        type=click.Path(path_type=Path),
-        envvar="GROVE_CONFIG",
-        help="TOML config file (or GROVE_CONFIG).",
-    )(command)
-    return click.option(
-        "--data",
-        type=click.Path(path_type=Path),
-        envvar="GROVE_DATA",
-        help="Data folder (or GROVE_DATA; default ./var).",
-    )(command)
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from app import audit
+from app.cli_options import data_and_config
 
 
 def _since(value: str | None) -> float | None:
@@ -51,19 +52,7 @@ def audit_group() -> None:
     help="SEQ:HASH printed by an earlier verify: also detects records removed "
     "from the end of the chain.",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    envvar="GROVE_CONFIG",
-    help="TOML config file (or GROVE_CONFIG).",
-)
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path),
-    envvar="GROVE_DATA",
-    help="Data folder (or GROVE_DATA; default ./var).",
-)
+@data_and_config
 def verify(anchor: str | None, data: Path | None, config_file: Path | None) -> None:
     """Check every record against the chain; name each edited or removed one.
 
@@ -93,19 +82,7 @@ def verify(anchor: str | None, data: Path | None, config_file: Path | None) -> N
     show_default=True,
     help="One JSON object per line.",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    envvar="GROVE_CONFIG",
-    help="TOML config file (or GROVE_CONFIG).",
-)
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path),
-    envvar="GROVE_DATA",
-    help="Data folder (or GROVE_DATA; default ./var).",
-)
+@data_and_config
 def export(
     since: str | None, fmt: str, data: Path | None, config_file: Path | None
 ) -> None:

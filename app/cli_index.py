@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from app.cli_options import data_and_config
 from app.errors import GroveError
 from app.storage.scan import choose_spaces, node_count, scan_spaces
 
@@ -18,19 +19,7 @@ def index() -> None:
 
 @index.command("rebuild")
 @click.argument("space", required=False)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    envvar="GROVE_CONFIG",
-    help="TOML config file (or GROVE_CONFIG).",
-)
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path),
-    envvar="GROVE_DATA",
-    help="Data folder (or GROVE_DATA; default ./var).",
-)
+@data_and_config
 def rebuild(space: str | None, data: Path | None, config_file: Path | None) -> None:
     """Rebuild the search index from the tree: all spaces, or SPACE (its id,
     folder below storage/, or name). Reconciles the database with the tree

@@ -7,25 +7,14 @@ from pathlib import Path
 
 import click
 
+from app.cli_options import data_and_config
 from app.errors import GroveError
 from app.storage.scan import choose_spaces, node_count, scan_spaces
 
 
 @click.command()
 @click.argument("space", required=False)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    envvar="GROVE_CONFIG",
-    help="TOML config file (or GROVE_CONFIG).",
-)
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path),
-    envvar="GROVE_DATA",
-    help="Data folder (or GROVE_DATA; default ./var).",
-)
+@data_and_config
 def scan(space: str | None, data: Path | None, config_file: Path | None) -> None:
     """Reconcile the database with the tree on disk: all spaces, or SPACE (its
     id, its folder below storage/, or its name). Safe while Grove runs."""
