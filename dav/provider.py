@@ -92,9 +92,11 @@ class GroveProvider(DAVProvider):
                 return "/" + str(owner.name)
         return "/" + spaces.drive_id(space)
 
-    def resolve(self, path: str, environ: dict[str, Any]) -> Any:
+    def resolve(self, path: str | None, environ: dict[str, Any]) -> Any:
         """Where ``path`` leads: a Location (space, path, and the share or link
         it is reached through), the share jail's root, or None."""
+        if path is None:
+            return None  # WsgiDAV's parent of the mount point's root: nothing
         shared = sharing.resolve(self, path, environ)
         if shared is not sharing.NOT_SHARED:
             return shared

@@ -6,6 +6,8 @@ import logging
 import os
 import time
 
+import pytest
+
 from tests.dav import rawhttp
 
 PROPPATCH = (
@@ -158,3 +160,31 @@ def test_move_and_copy_across_url_layouts_of_the_same_space(live, alice):
     assert stolen.status_code in (403, 409, 502)
     assert (live.user_root() / "z.txt").exists()
     assert not (live.user_root("bob") / "z.txt").exists()
+
+
+ROOT_URLS = [
+    "/remote.php/dav/files/",
+    "/dav/files/",
+    "/dav/spaces/",
+    "/remote.php/webdav/",
+    "/webdav/",
+]
+
+
+@pytest.mark.parametrize("method", ["PUT", "MKCOL", "MOVE", "COPY", "DELETE"])
+def test_writes_to_the_mount_roots_are_refused_not_500(live, alice, method) -> None:
+    """WsgiDAV asks the provider for the parent of a mount point's root, which
+    has none: a clear refusal, never a 500."""
+    destination = f"{live.dav()}/copy-target"
+    for url in ROOT_URLS:
+        answer = alice.request(
+            method, live.url + url, data=b"x", headers={"Destination": destination}
+        )
+        assert 400 <= answer.status_code < 500, (method, url, answer.text)
+    moved = alice.request(
+        "MOVE",
+        f"{live.dav()}/",
+        headers={"Destination": f"{live.url}/remote.php/dav/files/"},
+    )
+    assert 400 <= moved.status_code < 500, moved.text
+    assert not (live.user_root() / "copy-target").exists()
