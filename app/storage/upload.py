@@ -27,7 +27,7 @@ from app.errors import (
 from app.models import Node
 from app.search import hooks as search_hooks
 from app.storage import ids, ownership, versions
-from app.storage.tree import Item, touch_rows
+from app.storage.tree import Item, SpaceTree, touch_rows
 
 logger = logging.getLogger(__name__)
 
@@ -71,13 +71,15 @@ class Upload:
         self.path = staging_dir / f"{uuid.uuid4()}{STAGING_SUFFIX}"
         self.durable = durable
         self.size = 0
-        self.started_ns = time.time_ns()
         self._sha1 = hashlib.sha1()
         # The steps every door's content passes at commit (app/pipeline).
         self.pipeline = pipeline.for_state_dir(staging_dir.parent)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         # Owner, group and mode from config, on the descriptor: never the umask.
         ownership.apply_fd(self._fd, ownership.for_state_dir(staging_dir.parent))
+        # When the upload began, on the filesystem's own (coarse) clock, which
+        # also stamps another program's writes: see changed_on_disk_since.
+        self.started_ns = os.fstat(self._fd).st_ctime_ns
 
     @property
     def sha1(self) -> str:
@@ -198,8 +200,24 @@ class Upload:
             except OSError as error:
                 self.abort()
                 raise _disk_error(error) from error
+            # Recorded before the lock is released: the next upload of this file
+            # must find Grove's own content recorded, or it would take it for
+            # another program's write (see changed_on_disk_since).
+            row, st = self._record(tree, folder, node_id, target, existing, job)
         if self.durable:
             _fsync_dir(target.parent)
+        search_hooks.changed(node_id)  # indexed after the commit, as a job
+        return Item(tree, folder.parts + [target.name], target, row, st, folder.lineage)
+
+    def _record(
+        self,
+        tree: SpaceTree,
+        folder: Item,
+        node_id: str,
+        target: Path,
+        existing: Item | None,
+        job: pipeline.Job,
+    ) -> tuple[Node, os.stat_result]:
         st = os.stat(target)
         row = Node(
             id=node_id,
@@ -219,15 +237,16 @@ class Upload:
             # One transaction; both statements compiled once (app/rows.py).
             rows.replace(row)
             touch_rows(folder.lineage, st.st_size - (existing.size if existing else 0))
-        search_hooks.changed(node_id)  # indexed after the commit, as a job
-        return Item(tree, folder.parts + [target.name], target, row, st, folder.lineage)
+        return row, st
 
 
 def changed_on_disk_since(item: Item, since_ns: int) -> bool:
     """Whether another program wrote ``item`` after ``since_ns``: its content is
     not what Grove recorded (Grove's own commits record it, and so does the
     job that follows external writes) and it was written, or put in place by
-    a rename, after that moment."""
+    a rename, after that moment. The filesystem's clock is coarse (a few
+    milliseconds): a write in the same tick as the upload's start counts as
+    before it, so the upload wins and that content is kept as a version."""
     if item.is_dir or item.row.checksum_stamp == ids.content_stamp(item.st):
         return False
     return max(item.st.st_mtime_ns, item.st.st_ctime_ns) > since_ns

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,9 @@ def body(staging: Path, meanwhile: Callable[[], None]) -> Iterator[bytes]:
     while not any(staging.glob("*")):
         assert time.monotonic() < deadline, "the upload never began"
         time.sleep(0.01)
+    # The filesystem's clock ticks every few milliseconds: a write in the same
+    # tick as the upload's start counts as before it.
+    time.sleep(0.05)
     meanwhile()
     yield UPLOAD[HALF:]
 
@@ -86,6 +90,7 @@ def test_an_upload_after_the_program_wins_and_keeps_its_content(
     path = live.user_root() / "report.txt"
     before = file_id(alice, url)
     rename_over(path, b"the program's content")
+    time.sleep(0.05)  # a clock tick later (see body)
     # An editor's save: the file renamed over the original takes its id, also
     # when a request finds it before the watcher does.
     assert file_id(alice, url) == before
@@ -115,3 +120,25 @@ def test_two_uploads_through_grove_do_not_count_as_another_program(
         b"the second upload",
         b"first",
     ]
+
+
+def test_simultaneous_uploads_of_one_file_never_look_like_another_program(
+    live: LiveServer,
+) -> None:
+    """Pairs of PUTs of the same file at the same moment: the later commit
+    wins, each answers 201 or 204, never the 412 meant for another program's
+    write (the first commit's row must be recorded before the second looks)."""
+    sessions = [live.session(), live.session()]
+    contents = [b"a" * (1 << 20), b"b" * (1 << 20)]
+
+    def put(index: int, url: str) -> int:
+        return sessions[index].put(url, data=contents[index]).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for number in range(20):
+            url = f"{live.dav()}/race{number % 5}.bin"
+            codes = list(pool.map(lambda i, u=url: put(i, u), [0, 1]))
+            assert all(code in (201, 204) for code in codes), codes
+    for number in range(5):
+        assert (live.user_root() / f"race{number}.bin").read_bytes() in contents
+    assert not AuditEvent.select().where(AuditEvent.outcome == "conflict").exists()
