@@ -142,7 +142,7 @@ def _content(settings: Settings, node_id: str, path: Path, target: str) -> None:
         if not path.is_file() or ids.read_id(path) != node_id:
             return
         digest = _sha1(path)
-        kind = mime.detect(path)
+        kind = mime.decide(mime.detect(path), path.name).reported
         after = path.stat()
     except OSError as error:
         logger.info("cannot read %r for its checksum: %s", str(path), error)
