@@ -21,6 +21,7 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 	touch $@
 
 run: $(VENV)/.installed
+	scripts/system-packages.sh --runtime
 	$(BIN)/grove serve --data $(DATA) --bind $(BIND)
 
 test: $(VENV)/.test-installed

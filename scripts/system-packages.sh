@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages Grove's tests drive, when any is missing.
-# Usage: scripts/system-packages.sh [extra-package ...]
+# Usage: scripts/system-packages.sh [--runtime] [extra-package ...]
+# --runtime: only what `make run` needs (libmagic1), not the test tools.
 set -euo pipefail
 
 # package:command-or-file that proves it is installed
@@ -20,6 +21,11 @@ wanted=(
   owncloud-client-cmd:/usr/bin/owncloudcmd
   nextcloud-desktop-cmd:/usr/bin/nextcloudcmd
 )
+if [ "${1:-}" = "--runtime" ]; then
+  # What `make run` needs beyond Python: libmagic for file types.
+  wanted=(libmagic1:/usr/share/doc/libmagic1)
+  shift
+fi
 for extra in "$@"; do wanted+=("$extra"); done
 
 missing=()
