@@ -42,7 +42,6 @@ from wsgidav.dav_error import (
     HTTP_NOT_FOUND,
     DAVError,
 )
-from wsgidav.dav_provider import DAVProvider
 
 from app import errors, forwarded, pipeline
 from app.auth.principal import Principal
@@ -73,24 +72,8 @@ def _int_header(environ: dict[str, Any], name: str) -> int | None:
     return int(value)
 
 
-class UploadsProvider(DAVProvider):
+class UploadsProvider(doors.DoorProvider):
     """The ``uploads`` share: served by :class:`ChunkedUploadServer` alone."""
-
-    def __init__(self, grove: Grove) -> None:
-        super().__init__()
-        self.grove = grove
-
-    def __repr__(self) -> str:
-        return "UploadsProvider()"
-
-    def is_readonly(self) -> bool:
-        return False
-
-    def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
-        return None
-
-    def lock_url(self, path: str, environ: dict[str, Any]) -> str | None:
-        return None
 
     @property
     def request_server(self) -> type[ChunkedUploadServer]:

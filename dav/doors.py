@@ -24,6 +24,7 @@ from wsgidav.dav_error import (
     HTTP_METHOD_NOT_ALLOWED,
     DAVError,
 )
+from wsgidav.dav_provider import DAVProvider
 
 from app import acl, forwarded, pipeline, spaces
 from app.errors import (
@@ -259,3 +260,24 @@ def answer_headers(
     if mtime is not None:
         headers.append(("X-OC-Mtime", "accepted"))
     return headers
+
+
+class DoorProvider(DAVProvider):
+    """A share that an upload door's own request server serves alone
+    (``request_server``): no resources and no locks of its own."""
+
+    def __init__(self, grove: Grove) -> None:
+        super().__init__()
+        self.grove = grove
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def is_readonly(self) -> bool:
+        return False
+
+    def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
+        return None
+
+    def lock_url(self, path: str, environ: dict[str, Any]) -> str | None:
+        return None

@@ -40,7 +40,6 @@ from wsgidav.dav_error import (
     HTTP_NOT_FOUND,
     DAVError,
 )
-from wsgidav.dav_provider import DAVProvider
 
 from app import errors, forwarded, users
 from app.auth.principal import Principal
@@ -222,24 +221,8 @@ def create(server: Any, environ: dict[str, Any], start_response: Any) -> Any:
 # --- the data endpoint (/data/<token>) ------------------------------------------
 
 
-class TusDataProvider(DAVProvider):
+class TusDataProvider(doors.DoorProvider):
     """The ``/data`` share: served by :class:`TusData` alone."""
-
-    def __init__(self, grove: Grove) -> None:
-        super().__init__()
-        self.grove = grove
-
-    def __repr__(self) -> str:
-        return "TusDataProvider()"
-
-    def is_readonly(self) -> bool:
-        return False
-
-    def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
-        return None
-
-    def lock_url(self, path: str, environ: dict[str, Any]) -> str | None:
-        return None
 
     def request_server(self, provider: Any) -> Any:
         return _DataServer(self.grove)
